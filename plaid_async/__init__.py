@@ -1,0 +1,91 @@
+"""plaid-async: an asyncio client for Plaid's Accounts API.
+
+Typed models with exact ``Decimal`` money and open enums, Plaid-aware retries, per-endpoint
+timeouts and a call-wide deadline, on aiohttp.
+"""
+
+from ._convert import converter
+from ._version import __version__
+from .client import PlaidClient
+from .enums import (
+    AccountHolderCategory,
+    AccountNumberFormat,
+    AccountSubtype,
+    AccountType,
+    ItemAuthMethod,
+    ItemUpdateType,
+    PlaidErrorType,
+    Products,
+    VerificationStatus,
+)
+from .errors import (
+    APIError,
+    InstitutionError,
+    InvalidInputError,
+    InvalidRequestError,
+    InvalidResultError,
+    ItemError,
+    OAuthError,
+    PlaidAPIError,
+    PlaidConnectionError,
+    PlaidError,
+    PlaidResponseError,
+    PlaidTimeoutError,
+    RateLimitExceededError,
+)
+from .models import (
+    AccountBalance,
+    AccountBase,
+    AccountsBalanceGetRequest,
+    AccountsBalanceGetRequestOptions,
+    AccountsGetRequest,
+    AccountsGetRequestOptions,
+    AccountsGetResponse,
+    AccountVerificationInsights,
+    Item,
+    NetworkStatus,
+    PlaidErrorBody,
+    PreviousReturns,
+)
+from .policy import RetryPolicy
+
+__all__ = [
+    "APIError",
+    "AccountBalance",
+    "AccountBase",
+    "AccountHolderCategory",
+    "AccountNumberFormat",
+    "AccountSubtype",
+    "AccountType",
+    "AccountVerificationInsights",
+    "AccountsBalanceGetRequest",
+    "AccountsBalanceGetRequestOptions",
+    "AccountsGetRequest",
+    "AccountsGetRequestOptions",
+    "AccountsGetResponse",
+    "InstitutionError",
+    "InvalidInputError",
+    "InvalidRequestError",
+    "InvalidResultError",
+    "Item",
+    "ItemAuthMethod",
+    "ItemError",
+    "ItemUpdateType",
+    "NetworkStatus",
+    "OAuthError",
+    "PlaidAPIError",
+    "PlaidClient",
+    "PlaidConnectionError",
+    "PlaidError",
+    "PlaidErrorBody",
+    "PlaidErrorType",
+    "PlaidResponseError",
+    "PlaidTimeoutError",
+    "PreviousReturns",
+    "Products",
+    "RateLimitExceededError",
+    "RetryPolicy",
+    "VerificationStatus",
+    "__version__",
+    "converter",
+]

@@ -1,0 +1,279 @@
+"""The cattrs converter: every rule for turning Plaid's JSON into models, and back, lives here.
+
+- Money is ``Decimal``: JSON is parsed with ``parse_float=Decimal``, integral numbers become
+  ``Decimal`` too, and no ``float`` is ever on the way.
+- Date-times are timezone-aware (a string without an offset is UTC, as Plaid's are).
+- Enums are open: a known value becomes its member, an unknown one stays a ``str``.
+- Unknown fields are kept in each model's ``extra`` and written back on unstructure.
+- ``null`` is accepted everywhere except ``account_id``, ``item_id`` and ``request_id``; a
+  ``null`` list is an empty tuple and a ``null`` ``balances`` an empty ``AccountBalance``.
+- Requests unstructure to exactly the fields that were given: no ``None``, no extras.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+import types
+import typing
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import attrs
+from cattrs import Converter
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from . import models
+
+__all__ = ["converter", "format_datetime", "parse_datetime"]
+
+converter = Converter(unstruct_collection_overrides={tuple: list})
+"""The converter for every model of this package; ``converter.unstructure(resp)`` gives JSON-ready
+data (money stays ``Decimal``), unknown fields included."""
+
+_REQUESTS: tuple[type, ...] = (
+    models.AccountsGetRequest,
+    models.AccountsGetRequestOptions,
+    models.AccountsBalanceGetRequest,
+    models.AccountsBalanceGetRequestOptions,
+)
+_NULL_IS_EMPTY: frozenset[type] = frozenset({models.AccountBalance})
+
+# --------------------------------------------------------------------------------------------
+# Scalars
+# --------------------------------------------------------------------------------------------
+
+
+def _type_error(expected: str, value: object) -> TypeError:
+    return TypeError(f"expected {expected}, got {type(value).__name__}")
+
+
+def _structure_decimal(value: object, _: object) -> Decimal:
+    if type(value) is Decimal:
+        return value
+    if isinstance(value, bool):
+        raise _type_error("a number", value)
+    if isinstance(value, int | Decimal):
+        return Decimal(value)
+    if isinstance(value, float):
+        # Only reachable when a caller structures data it parsed itself: take the shortest
+        # repr, which is what the sender wrote, not the binary float's full expansion.
+        return Decimal(repr(value))
+    if isinstance(value, str):
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            raise ValueError(f"not a number: {value[:40]!r}") from None
+    raise _type_error("a number", value)
+
+
+def _structure_str(value: object, _: object) -> str:
+    if type(value) is str:
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return str(value)  # a mask or an id sent as a number still means its digits
+    raise _type_error("a string", value)
+
+
+def _structure_bool(value: object, _: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise _type_error("a boolean", value)
+
+
+def _structure_int(value: object, _: object) -> int:
+    if isinstance(value, bool):
+        raise _type_error("an integer", value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    raise _type_error("an integer", value)
+
+
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
+    r"(?:([Zz])|([+-])(\d{2}):?(\d{2}))?"
+)
+
+
+def parse_datetime(text: str) -> dt.datetime:
+    """An RFC 3339 date-time as an aware ``datetime``, on any Python from 3.10.
+
+    Fractions beyond microseconds are truncated; a missing offset means UTC; a leap second
+    (``:60``) becomes the last microsecond of the minute, which ``datetime`` can hold.
+    """
+    match = _RFC3339.fullmatch(text)
+    if match is None:
+        raise ValueError(f"not an RFC 3339 date-time: {text[:40]!r}")
+    year, month, day, hour, minute, second = (int(g) for g in match.group(1, 2, 3, 4, 5, 6))
+    micro = int((match.group(7) or "0")[:6].ljust(6, "0"))
+    if second == 60:
+        second, micro = 59, 999_999
+    tz: dt.tzinfo = dt.timezone.utc
+    if match.group(9):
+        sign = 1 if match.group(9) == "+" else -1
+        offset = dt.timedelta(hours=int(match.group(10)), minutes=int(match.group(11)))
+        tz = dt.timezone(sign * offset) if offset else dt.timezone.utc
+    return dt.datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
+
+
+def format_datetime(value: dt.datetime) -> str:
+    """An aware ``datetime`` as RFC 3339, UTC written as ``Z`` the way Plaid writes it."""
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _structure_datetime(value: object, _: object) -> dt.datetime:
+    if isinstance(value, str):
+        return parse_datetime(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value
+    raise _type_error("an RFC 3339 date-time string", value)
+
+
+converter.register_structure_hook(Decimal, _structure_decimal)
+converter.register_structure_hook(str, _structure_str)
+converter.register_structure_hook(bool, _structure_bool)
+converter.register_structure_hook(int, _structure_int)
+converter.register_structure_hook(dt.datetime, _structure_datetime)
+converter.register_unstructure_hook(dt.datetime, format_datetime)
+
+# --------------------------------------------------------------------------------------------
+# Open enums: ``E | str`` and ``E | str | None``
+# --------------------------------------------------------------------------------------------
+
+
+def _union_args(tp: Any) -> tuple[Any, ...]:
+    origin = typing.get_origin(tp)
+    if origin is typing.Union or origin is types.UnionType:
+        return typing.get_args(tp)
+    return ()
+
+
+def _open_enum_of(tp: Any) -> type[enum.Enum] | None:
+    """The enum class of an open-enum annotation, or None if ``tp`` is not one."""
+    members = [a for a in _union_args(tp) if a is not type(None)]
+    if len(members) != 2 or str not in members:
+        return None
+    (other,) = (a for a in members if a is not str)
+    return other if isinstance(other, type) and issubclass(other, enum.Enum) else None
+
+
+def _structure_open_enum_factory(tp: Any) -> Callable[[Any, Any], Any]:
+    enum_cls = _open_enum_of(tp)
+    assert enum_cls is not None
+    members: Mapping[str, Any] = enum_cls._value2member_map_
+    nullable = type(None) in _union_args(tp)
+
+    def structure(value: Any, _: Any) -> Any:
+        if isinstance(value, str):
+            return members.get(value, value)
+        if value is None and nullable:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            text = str(value)  # a digit-only subtype such as 529, sent unquoted
+            return members.get(text, text)
+        raise _type_error(f"a {enum_cls.__name__} string", value)
+
+    return structure
+
+
+def _unstructure_open_enum(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+converter.register_structure_hook_factory(
+    lambda tp: _open_enum_of(tp) is not None, _structure_open_enum_factory
+)
+converter.register_unstructure_hook_func(
+    lambda tp: _open_enum_of(tp) is not None, _unstructure_open_enum
+)
+
+# --------------------------------------------------------------------------------------------
+# Lists: a JSON array, or null as the empty tuple
+# --------------------------------------------------------------------------------------------
+
+
+def _is_homogeneous_tuple(tp: Any) -> bool:
+    args = typing.get_args(tp)
+    return typing.get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _structure_tuple_factory(tp: Any, conv: Converter) -> Callable[[Any, Any], Any]:
+    item_type = typing.get_args(tp)[0]
+    if item_type is Any:
+        return lambda value, _: () if value is None else tuple(_as_list(value))
+    item_hook = conv.get_structure_hook(item_type)
+
+    def structure(value: Any, _: Any) -> tuple[Any, ...]:
+        if value is None:
+            return ()
+        return tuple([item_hook(item, item_type) for item in _as_list(value)])
+
+    return structure
+
+
+def _as_list(value: Any) -> list[Any] | tuple[Any, ...]:
+    if isinstance(value, list | tuple):
+        return value
+    raise _type_error("a JSON array", value)
+
+
+converter.register_structure_hook_factory(_is_homogeneous_tuple, _structure_tuple_factory)
+
+# --------------------------------------------------------------------------------------------
+# Models: unknown fields kept in ``extra``; requests send only what was given
+# --------------------------------------------------------------------------------------------
+
+
+def _is_response_model(tp: Any) -> bool:
+    return attrs.has(tp) and tp not in _REQUESTS
+
+
+def _structure_model_factory(cls: type, conv: Converter) -> Callable[[Any, Any], Any]:
+    base: Callable[[Any, Any], Any] = make_dict_structure_fn(
+        cls, conv, _cattrs_detailed_validation=False, extra=override(omit=True)
+    )
+    known = frozenset(a.name for a in attrs.fields(cls) if a.name != "extra")
+    null_is_empty = cls in _NULL_IS_EMPTY
+
+    def structure(data: Any, _: Any) -> Any:
+        if type(data) is not dict:
+            if data is None and null_is_empty:
+                return cls()
+            raise _type_error(f"a JSON object for {cls.__name__}", data)
+        obj = base(data, cls)
+        unknown = data.keys() - known
+        if unknown:
+            # The model is frozen; this is its construction, finishing the one field the
+            # generated function cannot fill.
+            object.__setattr__(obj, "extra", {key: data[key] for key in unknown})
+        return obj
+
+    return structure
+
+
+def _unstructure_model_factory(cls: type, conv: Converter) -> Callable[[Any], Any]:
+    base: Callable[[Any], Any] = make_dict_unstructure_fn(cls, conv, extra=override(omit=True))
+
+    def unstructure(obj: Any) -> dict[str, Any]:
+        data: dict[str, Any] = base(obj)
+        if obj.extra:
+            data.update(obj.extra)
+        return data
+
+    return unstructure
+
+
+converter.register_structure_hook_factory(_is_response_model, _structure_model_factory)
+converter.register_unstructure_hook_factory(_is_response_model, _unstructure_model_factory)
+
+converter.register_unstructure_hook_factory(
+    lambda tp: tp in _REQUESTS,
+    lambda cls, conv: make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True),
+)

@@ -1,0 +1,198 @@
+"""Which failures are retried, how long to wait between tries, and when to give up.
+
+Defaults, and why:
+
+- ``max_attempts=3``: two retries, as openai-python and anthropic-sdk-python do. Plaid's
+  transient failures (a 5xx, a 429, ``PRODUCT_NOT_READY``, a dropped keep-alive connection)
+  clear in seconds or not at all; a fourth try rarely helps and always costs.
+- ``wait_initial=0.5``, ``wait_max=8.0``: full jitter, the n-th wait drawn uniformly from
+  ``[0, min(wait_max, wait_initial * 2**(n-1))]`` (the same 0.5 to 8 s window as openai-python;
+  the jitter spreads a batch's retries instead of sending them back in lockstep).
+- ``deadline=120.0``: no attempt starts, and none runs on, past two minutes from the call's
+  start. It bounds the whole call: with two 60 s balance attempts that is the longest a caller
+  waits, where an unanchored client can wait attempts times timeout plus the sleeps.
+- ``retry_timeouts=True``: a timed-out attempt is retried. Plaid bills a successful
+  ``/accounts/balance/get`` even when we stopped waiting for it, so a retry may bill twice;
+  set it to False to trade that for fewer successes.
+
+Retried: HTTP 5xx (with or without Plaid's error body), ``RATE_LIMIT_EXCEEDED``/429 (not
+``CREDITS_EXHAUSTED``), ``PRODUCT_NOT_READY``, connection failures, a 2xx body cut short or not
+JSON, and timeouts. Never retried: ``ITEM_ERROR`` codes that need the user, ``INVALID_*``,
+``INSTITUTION_*`` (Plaid says to retry those in hours), a body that breaks the schema, and
+anything that is not a :class:`~plaid_async.PlaidError` — cancellation above all.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from attrs import field, frozen
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_before_delay,
+)
+from tenacity.stop import stop_base
+
+from .errors import (
+    PlaidAPIError,
+    PlaidConnectionError,
+    PlaidResponseError,
+    PlaidTimeoutError,
+)
+
+__all__ = ["RETRY_AFTER_CAP", "RetryPolicy", "is_transient"]
+
+log = logging.getLogger("plaid_async")
+
+RETRY_AFTER_CAP = 60.0
+"""The longest a server's ``Retry-After`` can make us wait, in seconds."""
+
+_NEVER_RETRIED_TYPES = frozenset(
+    {"ITEM_ERROR", "INVALID_REQUEST", "INVALID_INPUT", "INVALID_RESULT", "INSTITUTION_ERROR"}
+)
+_RETRIED_ITEM_CODES = frozenset({"PRODUCT_NOT_READY"})
+_NEVER_RETRIED_RATE_CODES = frozenset({"CREDITS_EXHAUSTED"})
+
+T = TypeVar("T")
+
+
+def is_transient(exc: BaseException, *, retry_timeouts: bool = True) -> bool:
+    """Whether Plaid says ``exc`` may clear on its own within seconds."""
+    if isinstance(exc, PlaidAPIError):
+        error_type = str(exc.error_type)
+        if error_type in _NEVER_RETRIED_TYPES:
+            return exc.error_code in _RETRIED_ITEM_CODES
+        if error_type == "RATE_LIMIT_EXCEEDED" or exc.status == 429:
+            return exc.error_code not in _NEVER_RETRIED_RATE_CODES
+        return exc.status >= 500
+    if isinstance(exc, PlaidTimeoutError):
+        return retry_timeouts
+    if isinstance(exc, PlaidConnectionError):
+        return True
+    if isinstance(exc, PlaidResponseError):
+        return exc.transient
+    return False
+
+
+def _non_negative(_: object, attribute: object, value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise TypeError(f"{getattr(attribute, 'name', '')} must be a finite number")
+    if value < 0:
+        raise ValueError(f"{getattr(attribute, 'name', '')} must not be negative")
+
+
+def _check_attempts(_: object, __: object, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("max_attempts must be an int")
+    if value < 1:
+        raise ValueError("max_attempts must be at least 1 (1 turns retries off)")
+
+
+def _check_deadline(_: object, __: object, value: float | None) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise TypeError("deadline must be a finite number of seconds, or None")
+    if value <= 0:
+        raise ValueError("deadline must be positive")
+
+
+@frozen
+class RetryPolicy:
+    """How a call retries: bounded in count and in time, always jittered.
+
+    ``RetryPolicy(max_attempts=1)`` turns retries off. ``deadline=None`` leaves only the
+    per-attempt timeouts and ``max_attempts`` as bounds.
+    """
+
+    max_attempts: int = field(default=3, validator=_check_attempts)
+    wait_initial: float = field(default=0.5, validator=_non_negative)
+    wait_max: float = field(default=8.0, validator=_non_negative)
+    deadline: float | None = field(default=120.0, validator=_check_deadline)
+    retry_timeouts: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        if self.wait_max < self.wait_initial:
+            raise ValueError("wait_max must not be less than wait_initial")
+
+    def should_retry(self, exc: BaseException) -> bool:
+        return is_transient(exc, retry_timeouts=self.retry_timeouts)
+
+    def backoff(self, attempt: int) -> float:
+        """The wait after the ``attempt``-th failure (1-based): full jitter."""
+        ceiling = min(self.wait_max, self.wait_initial * 2.0 ** min(attempt - 1, 64))
+        return random.uniform(0.0, ceiling)  # noqa: S311 - jitter, not cryptography
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            return float(min(retry_after, RETRY_AFTER_CAP))
+        return self.backoff(state.attempt_number)
+
+    async def call(
+        self,
+        attempt: Callable[[float | None], Awaitable[T]],
+        *,
+        endpoint: str,
+    ) -> T:
+        """Run ``attempt`` until it succeeds, fails for good, or the policy says stop.
+
+        ``attempt`` is given the seconds left before the deadline (None without one), so that
+        no attempt runs on past it.
+        """
+        start = time.monotonic()
+        deadline = self.deadline
+
+        async def run() -> T:
+            left = None if deadline is None else deadline - (time.monotonic() - start)
+            return await attempt(left)
+
+        stop: stop_base = stop_after_attempt(self.max_attempts)
+        if self.deadline is not None:
+            stop = stop | stop_before_delay(self.deadline)
+        retrying = AsyncRetrying(
+            stop=stop,
+            wait=self._wait,
+            retry=retry_if_exception(self.should_retry),
+            before_sleep=lambda state: _log_retry(state, endpoint, self.max_attempts),
+            reraise=True,
+        )
+        return await retrying(run)
+
+
+def _log_retry(state: RetryCallState, endpoint: str, max_attempts: int) -> None:
+    """One WARNING per retry: endpoint, attempt, wait, error code, request_id. Nothing else,
+    and never the call's arguments (they hold the access token)."""
+    exc = state.outcome.exception() if state.outcome else None
+    wait = state.upcoming_sleep
+    if isinstance(exc, PlaidAPIError):
+        reason = f"{exc.error_type}/{exc.error_code}"
+        request_id = exc.request_id
+    else:
+        reason = type(exc).__name__
+        request_id = None
+    log.warning(
+        "retrying %s in %.2f s: attempt %d of %d failed with %s (request_id=%s)",
+        endpoint,
+        wait,
+        state.attempt_number,
+        max_attempts,
+        reason,
+        request_id,
+        extra={
+            "plaid_endpoint": endpoint,
+            "plaid_attempt": state.attempt_number,
+            "plaid_wait": wait,
+            "plaid_error_code": getattr(exc, "error_code", None),
+            "plaid_request_id": request_id,
+        },
+    )

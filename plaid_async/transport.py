@@ -1,0 +1,163 @@
+"""The one module that touches the network: POST bytes with aiohttp, get bytes back.
+
+It knows nothing of Plaid. It bounds every attempt in time (``ClientTimeout.total``, not only
+per read, so a server dripping a byte a second cannot hold a call), caps the body after
+decompression, never follows a redirect, always verifies TLS, and turns aiohttp's exceptions
+into :class:`PlaidTimeoutError`, :class:`PlaidConnectionError` and :class:`PlaidResponseError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Mapping
+
+import aiohttp
+from attrs import frozen
+
+from .errors import PlaidConnectionError, PlaidResponseError, PlaidTimeoutError
+
+__all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "AiohttpTransport", "RawResponse"]
+
+DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
+"""4 MiB: a response with 1,000 accounts is well under 1 MiB."""
+
+_CHUNK = 64 * 1024
+
+
+@frozen
+class RawResponse:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+def check_ssl_context(context: ssl.SSLContext | None) -> ssl.SSLContext | None:
+    """Accept a user's context only if it verifies: turning TLS checks off is not an option."""
+    if context is None:
+        return None
+    if not isinstance(context, ssl.SSLContext):
+        raise TypeError(
+            "ssl must be an ssl.SSLContext (for a private CA: "
+            "ssl.create_default_context(cafile=...)); TLS verification cannot be turned off"
+        )
+    if context.verify_mode != ssl.CERT_REQUIRED or not context.check_hostname:
+        raise ValueError(
+            "the ssl context must verify certificates and host names "
+            "(verify_mode=CERT_REQUIRED, check_hostname=True)"
+        )
+    return context
+
+
+class AiohttpTransport:
+    """One aiohttp session with a bounded connector, created on first use.
+
+    A session passed in is used as it is and never closed here: its owner closes it.
+    """
+
+    def __init__(
+        self,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        max_connections: int = 100,
+        connect_timeout: float = 5.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self._session = session
+        self._owns_session = session is None
+        self._max_connections = max_connections
+        self._connect_timeout = connect_timeout
+        self._max_response_bytes = max_response_bytes
+        self._ssl: ssl.SSLContext | bool = check_ssl_context(ssl_context) or True
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise RuntimeError("this PlaidClient is closed; create a new one")
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif self._loop is not loop:
+            raise RuntimeError(
+                "this PlaidClient is bound to the event loop it first ran on; "
+                "create one client per event loop"
+            )
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(
+                    limit=self._max_connections, limit_per_host=self._max_connections
+                ),
+                # Per-call timeouts are passed with each request; no session-wide default.
+                timeout=aiohttp.ClientTimeout(total=None),
+                # No cookie jar: Plaid sets none, and nothing should persist between calls.
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
+        return self._session
+
+    async def post(
+        self, url: str, headers: Mapping[str, str], body: bytes, *, timeout: float
+    ) -> RawResponse:
+        """POST ``body`` and read the whole answer within ``timeout`` seconds."""
+        session = self._get_session()
+        client_timeout = aiohttp.ClientTimeout(
+            total=timeout, sock_connect=min(self._connect_timeout, timeout)
+        )
+        try:
+            async with session.post(
+                url,
+                data=body,
+                headers=headers,
+                timeout=client_timeout,
+                allow_redirects=False,
+                ssl=self._ssl,
+            ) as resp:
+                content = await self._read_capped(resp)
+                return RawResponse(resp.status, resp.headers, content)
+        except aiohttp.ConnectionTimeoutError as exc:
+            # Nothing reached the server: safe to retry even with retry_timeouts off.
+            raise PlaidConnectionError(
+                f"could not connect within {self._connect_timeout:g} s"
+            ) from exc
+        except TimeoutError as exc:  # total, or aiohttp's SocketTimeoutError
+            raise PlaidTimeoutError(
+                f"no complete answer within {timeout:g} s", timeout=timeout
+            ) from exc
+        except aiohttp.ClientResponseError as exc:  # a malformed status line or headers
+            raise PlaidResponseError(
+                f"malformed HTTP answer: {exc.message}", status=0, transient=False
+            ) from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise PlaidConnectionError(f"connection failed: {type(exc).__name__}: {exc}") from exc
+
+    async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:
+        """The decoded body, or a :class:`PlaidResponseError` once it passes the cap."""
+        cap = self._max_response_bytes
+        if not resp.headers.get("Content-Encoding") and (resp.content_length or 0) > cap:
+            raise self._too_large(resp.status)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in resp.content.iter_chunked(_CHUNK):
+            size += len(chunk)
+            if size > cap:
+                raise self._too_large(resp.status)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, status: int) -> PlaidResponseError:
+        return PlaidResponseError(
+            f"HTTP {status}: the body is larger than the {self._max_response_bytes} byte cap",
+            status=status,
+            transient=False,
+        )
+
+    async def aclose(self) -> None:
+        """Close the session if it is ours. Safe to call more than once."""
+        self._closed = True
+        if self._owns_session and self._session is not None:
+            await self._session.close()
