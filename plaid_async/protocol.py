@@ -59,17 +59,23 @@ def decode_response(
     """
     if not 200 <= status < 300:
         raise error_from_response(status, headers, body, secrets=secrets)
+    # Exceptions are turned into messages inside each ``except`` and raised outside it, so
+    # that none holds the body (``JSONDecodeError.doc`` is all of it) as ``__context__``.
+    problem = None
     try:
         data: Any = json.loads(body, parse_float=Decimal)
     except (ValueError, RecursionError):
-        raise _bad_body(status, body, secrets, "is not valid JSON", transient=True) from None
-    if type(data) is not dict:
-        raise _bad_body(status, body, secrets, "is not a JSON object", transient=True)
+        problem = "is not valid JSON"
+    else:
+        if type(data) is not dict:
+            problem = "is not a JSON object"
+    if problem is not None:
+        raise _bad_body(status, body, secrets, problem, transient=True)
     try:
         return converter.structure(data, response_type)
     except Exception as exc:  # cattrs raises many types; the caller gets one
-        reason = f"does not fit {response_type.__name__}: {type(exc).__name__}: {exc}"
-        raise _bad_body(status, body, secrets, reason, transient=False) from None
+        problem = f"does not fit {response_type.__name__}: {type(exc).__name__}: {exc}"
+    raise _bad_body(status, body, secrets, problem, transient=False)
 
 
 def _bad_body(
