@@ -6,6 +6,7 @@ timeouts and a call-wide deadline, on aiohttp.
 
 from ._convert import converter
 from ._version import __version__
+from .batch import BatchProgress, BatchSummary, ItemResult, PlaidInputError
 from .client import PlaidClient
 from .enums import (
     AccountHolderCategory,
@@ -48,6 +49,7 @@ from .models import (
     PreviousReturns,
 )
 from .policy import RetryPolicy
+from .ratelimit import LocalRateLimiter, RateLimiter
 
 __all__ = [
     "APIError",
@@ -63,6 +65,8 @@ __all__ = [
     "AccountsGetRequest",
     "AccountsGetRequestOptions",
     "AccountsGetResponse",
+    "BatchProgress",
+    "BatchSummary",
     "InstitutionError",
     "InvalidInputError",
     "InvalidRequestError",
@@ -70,7 +74,9 @@ __all__ = [
     "Item",
     "ItemAuthMethod",
     "ItemError",
+    "ItemResult",
     "ItemUpdateType",
+    "LocalRateLimiter",
     "NetworkStatus",
     "OAuthError",
     "PlaidAPIError",
@@ -79,11 +85,13 @@ __all__ = [
     "PlaidError",
     "PlaidErrorBody",
     "PlaidErrorType",
+    "PlaidInputError",
     "PlaidResponseError",
     "PlaidTimeoutError",
     "PreviousReturns",
     "Products",
     "RateLimitExceededError",
+    "RateLimiter",
     "RetryPolicy",
     "VerificationStatus",
     "__version__",

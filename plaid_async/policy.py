@@ -143,6 +143,7 @@ class RetryPolicy:
         attempt: Callable[[float | None], Awaitable[T]],
         *,
         endpoint: str,
+        on_retry: Callable[[], object] | None = None,
     ) -> T:
         """Run ``attempt`` until it succeeds, fails for good, or the policy says stop.
 
@@ -163,15 +164,22 @@ class RetryPolicy:
             stop=stop,
             wait=self._wait,
             retry=retry_if_exception(self.should_retry),
-            before_sleep=lambda state: _log_retry(state, endpoint, self.max_attempts),
+            before_sleep=lambda state: _before_retry(state, endpoint, self.max_attempts, on_retry),
             reraise=True,
         )
         return await retrying(run)
 
 
-def _log_retry(state: RetryCallState, endpoint: str, max_attempts: int) -> None:
+def _before_retry(
+    state: RetryCallState,
+    endpoint: str,
+    max_attempts: int,
+    on_retry: Callable[[], object] | None,
+) -> None:
     """One WARNING per retry: endpoint, attempt, wait, error code, request_id. Nothing else,
     and never the call's arguments (they hold the access token)."""
+    if on_retry is not None:
+        on_retry()
     exc = state.outcome.exception() if state.outcome else None
     wait = state.upcoming_sleep
     if isinstance(exc, PlaidAPIError):

@@ -124,7 +124,7 @@ class AiohttpTransport:
             raise PlaidConnectionError(
                 f"could not connect within {self._connect_timeout:g} s"
             ) from exc
-        except TimeoutError as exc:  # total, or aiohttp's SocketTimeoutError
+        except asyncio.TimeoutError as exc:  # total, or aiohttp's SocketTimeoutError
             raise PlaidTimeoutError(
                 f"no complete answer within {timeout:g} s", timeout=timeout
             ) from exc
