@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
-    AsyncIterator,
     Awaitable,
     Callable,
     Iterable,
@@ -133,7 +132,7 @@ async def run_many(
     *,
     concurrency: int,
     on_progress: Callable[[BatchProgress], object] | None = None,
-) -> AsyncIterator[ItemResult]:
+) -> AsyncGenerator[ItemResult, None]:
     """Run ``call`` for every token, at most ``concurrency`` at once, yielding in completion
     order. Leaving early (``break``, an exception, cancellation) cancels what is in flight;
     wrap the iteration in ``contextlib.aclosing`` to have that happen at once."""

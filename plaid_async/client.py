@@ -7,7 +7,7 @@ import datetime as dt
 import os
 import ssl
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -202,7 +202,7 @@ class PlaidClient:
         rate_limit: float | RateLimiter | None = None,
         timeout: float | None = None,
         on_progress: Callable[[BatchProgress], object] | None = None,
-    ) -> AsyncIterator[ItemResult]:
+    ) -> AsyncGenerator[ItemResult, None]:
         """:meth:`accounts_get` for every token; see :meth:`accounts_balance_get_many`."""
         limiter = as_rate_limiter(rate_limit)
         if timeout is not None:
@@ -225,7 +225,7 @@ class PlaidClient:
         min_last_updated_datetime: dt.datetime | None = None,
         timeout: float | None = None,
         on_progress: Callable[[BatchProgress], object] | None = None,
-    ) -> AsyncIterator[ItemResult]:
+    ) -> AsyncGenerator[ItemResult, None]:
         """Real-time balances for many Items, streamed as each finishes.
 
         Takes any iterable or async iterable of access tokens and consumes it lazily; yields
