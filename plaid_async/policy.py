@@ -51,6 +51,7 @@ from .errors import (
 __all__ = ["RETRY_AFTER_CAP", "RetryPolicy", "is_transient"]
 
 log = logging.getLogger("plaid_async")
+log.addHandler(logging.NullHandler())  # a library logs; the application decides where to
 
 RETRY_AFTER_CAP = 60.0
 """The longest a server's ``Retry-After`` can make us wait, in seconds."""
