@@ -1,6 +1,6 @@
 """A first call, and a small batch, against the embedded Plaid emulator: no credentials needed.
 
-    python examples/quickstart.py
+python examples/quickstart.py
 """
 
 from __future__ import annotations
@@ -42,10 +42,11 @@ async def main() -> None:
             async with contextlib.aclosing(results):
                 async for result in results:
                     summary.add(result)
+            p50, p95 = summary.latency(0.5) * 1000, summary.latency(0.95) * 1000
             print(
                 f"\n{summary.total} Items: {summary.ok} ok, {summary.failed} failed "
                 f"{dict(summary.by_error_code)}, {summary.retried} needed a retry; "
-                f"p50 {summary.latency(0.5) * 1000:.0f} ms, p95 {summary.latency(0.95) * 1000:.0f} ms"
+                f"p50 {p50:.0f} ms, p95 {p95:.0f} ms"
             )
 
 

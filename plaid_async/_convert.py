@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
 import re
 import types
 import typing
@@ -27,7 +28,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from . import models
 
-__all__ = ["converter", "format_datetime", "parse_datetime"]
+__all__ = ["converter", "format_datetime", "loads", "parse_datetime"]
 
 converter = Converter(unstruct_collection_overrides={tuple: list})
 """The converter for every model of this package; ``converter.unstructure(resp)`` gives JSON-ready
@@ -40,6 +41,24 @@ _REQUESTS: tuple[type, ...] = (
     models.AccountsBalanceGetRequestOptions,
 )
 _NULL_IS_EMPTY: frozenset[type] = frozenset({models.AccountBalance})
+
+# --------------------------------------------------------------------------------------------
+# JSON
+# --------------------------------------------------------------------------------------------
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def loads(data: bytes | str) -> Any:
+    """JSON as Plaid sends it: every non-integral number a ``Decimal``, never a ``float``.
+
+    ``NaN`` and ``Infinity``, which Python's json module reads but RFC 8259 does not have, are a
+    ``ValueError``: a ``Decimal('NaN')`` balance would break every comparison made with it.
+    """
+    return json.loads(data, parse_float=Decimal, parse_constant=_reject_constant)
+
 
 # --------------------------------------------------------------------------------------------
 # Scalars

@@ -23,14 +23,12 @@ an access token: server text is redacted before it is kept.
 from __future__ import annotations
 
 import email.utils
-import json
 import math
 import time
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
 from typing import Any
 
-from ._convert import converter
+from ._convert import converter, loads
 from ._redact import redact
 from .models import PlaidErrorBody
 
@@ -268,7 +266,7 @@ def _error_object(body: bytes, secrets: tuple[str, ...]) -> dict[str, Any] | Non
     """Plaid's error object from a body, redacted, or None if the body is not one."""
     try:
         text = body.decode("utf-8")
-        data = json.loads(redact(text, secrets), parse_float=Decimal)
+        data = loads(redact(text, secrets))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     if type(data) is not dict or not ("error_type" in data or "error_code" in data):

@@ -166,11 +166,13 @@ class Item:
 class AccountsGetResponse:
     """What both ``/accounts/get`` and ``/accounts/balance/get`` return.
 
-    A list that arrives as ``null`` becomes an empty tuple, so iterating never needs a guard.
+    The three keys must be there (a body without them is not an answer to these calls), but
+    ``accounts: null`` becomes an empty tuple and ``item: null`` is ``None``, which Plaid's
+    schema forbids and this client still reads.
     """
 
     accounts: tuple[AccountBase, ...]
-    item: Item
+    item: Item | None
     request_id: str
     extra: Mapping[str, Any] = _extra()
 

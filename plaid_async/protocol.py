@@ -9,10 +9,9 @@ from __future__ import annotations
 import json
 import platform
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
 from typing import Any, TypeVar
 
-from ._convert import converter
+from ._convert import converter, loads
 from ._redact import redact
 from ._version import __version__
 from .errors import PlaidResponseError, error_from_response, excerpt_of
@@ -63,7 +62,7 @@ def decode_response(
     # that none holds the body (``JSONDecodeError.doc`` is all of it) as ``__context__``.
     problem = None
     try:
-        data: Any = json.loads(body, parse_float=Decimal)
+        data: Any = loads(body)
     except (ValueError, RecursionError):
         problem = "is not valid JSON"
     else:

@@ -127,6 +127,7 @@ async def test_response_is_typed_with_decimal_money(mocked: Any, client: PlaidCl
     assert k401.balances.current == Decimal("23631.9805")
     assert k401.type is AccountType.INVESTMENT
     assert k401.subtype is AccountSubtype.PLAN_401K
+    assert resp.item is not None
     assert resp.item.institution_id == "ins_109508"
     assert resp.request_id == "bkVE1BHWMAZ9Rnr"
 

@@ -189,4 +189,5 @@ async def test_the_response_is_plaids(plaid_sandbox: SandboxServer) -> None:
         assert ids == list(expected.account_ids)
         only = await client.accounts_balance_get(token, account_ids=ids[:1])
     assert [a.account_id for a in only.accounts] == ids[:1]
+    assert resp.item is not None
     assert resp.item.item_id
