@@ -1,4 +1,4 @@
-"""Plaid's official OpenAPI subset (``../shared/spec/plaid-accounts.yml``), as JSON Schema.
+"""Plaid's official OpenAPI subset (``tests/spec/plaid-accounts.yml``), as JSON Schema.
 
 The models are written by hand; tests hold them to this spec, and the emulator's tests can check
 its responses against it::
@@ -52,8 +52,9 @@ __all__ = [
     "validate",
 ]
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "spec" / "plaid-accounts.yml"
-"""``<repo>/../shared/spec/plaid-accounts.yml``, found from this file's place in the repo."""
+SPEC_PATH = Path(__file__).resolve().parent / "spec" / "plaid-accounts.yml"
+"""Plaid's official subset, kept beside the tests as data (a verbatim copy of the project's
+``shared/spec/plaid-accounts.yml``) so that a clean clone runs the fidelity tests."""
 
 _DIALECT = "http://json-schema.org/draft-07/schema#"
 _REF_PREFIX = "#/components/schemas/"
@@ -72,7 +73,7 @@ def _load() -> dict[str, Any]:
     if not SPEC_PATH.is_file():
         raise SpecNotFoundError(
             f"Plaid's OpenAPI subset is missing: expected it at {SPEC_PATH} "
-            "(<repo>/../shared/spec/plaid-accounts.yml). The spec tests cannot run without it."
+            "(tests/spec/plaid-accounts.yml). The spec tests cannot run without it."
         )
     with SPEC_PATH.open(encoding="utf-8") as f:
         spec: dict[str, Any] = yaml.safe_load(f)

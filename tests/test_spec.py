@@ -557,3 +557,11 @@ def test_spec_request_examples_structure_and_unstructure_to_themselves(
         jsonschema.Draft7Validator(json_schema(model.__name__)).validate(example)
         # Requests send only the fields they were given: exactly the example.
         assert converter.unstructure(converter.structure(example, model)) == example
+
+
+def test_the_vendored_spec_is_the_projects_copy() -> None:
+    """``tests/spec`` is a verbatim copy; where the project's shared copy is present, they agree."""
+    shared = Path(__file__).resolve().parents[2] / "shared" / "spec" / "plaid-accounts.yml"
+    if not shared.is_file():
+        pytest.skip("no shared/spec beside this checkout (a clean clone)")
+    assert spec_schema.SPEC_PATH.read_bytes() == shared.read_bytes()
