@@ -67,6 +67,13 @@ def _latency(ctx: click.Context, param: click.Parameter, value: str) -> float | 
     return seconds
 
 
+def _rate_limits(value: str) -> RateLimits | None:
+    try:
+        return RateLimits.parse(value)
+    except (TypeError, ValueError) as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 def _fault_options(func: Any) -> Any:
     """One ``--fail-rate-<fault>`` option per fault kind: its ``Faults.rate_<fault>``."""
     helps = {
@@ -134,10 +141,12 @@ def _fault_options(func: Any) -> Any:
 )
 @click.option(
     "--rate-limits",
-    type=click.Choice(["off", "sandbox", "production"]),
+    callback=lambda ctx, param, value: _rate_limits(value),
     default="off",
+    metavar="off|sandbox|production|FIELD=N,...",
     show_default=True,
-    help="Enforce Plaid's per-minute limits of that environment.",
+    help="Enforce Plaid's per-minute limits of that environment, or custom ones such as "
+    "'balance_per_client=40,window=1' (see RateLimits.parse).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log each request (tokens as fingerprints).")
 def serve(
@@ -146,7 +155,7 @@ def serve(
     seed: int | None,
     client_id: str | None,
     secret: str | None,
-    rate_limits: str,
+    rate_limits: RateLimits | None,
     verbose: bool,
     **fault_values: Any,
 ) -> None:
@@ -155,7 +164,6 @@ def serve(
         faults = Faults(**fault_values)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    limits = {"off": None, "sandbox": RateLimits.sandbox(), "production": RateLimits.production()}
     try:
         server = SandboxServer(
             host=host,
@@ -164,7 +172,7 @@ def serve(
             secret=secret or DEFAULT_SECRET,
             faults=faults,
             seed=seed,
-            rate_limits=limits[rate_limits],
+            rate_limits=rate_limits,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
