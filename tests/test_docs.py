@@ -42,7 +42,7 @@ from plaid_async.sandbox import SandboxServer
 from plaid_async.sandbox.pytest_plugin import FAST_TIMEOUTS, fast_retry
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md"]
+PAGES = [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md"]
 BLOCK_TIMEOUT = 60.0
 """Seconds a block may take: far more than any needs, so a hang fails instead of stalling."""
 
@@ -123,19 +123,6 @@ STAND_INS = (
 )
 """The reader's own functions that examples call; each is a :class:`Recorder`."""
 
-PROVIDED = (
-    "client_id, secret: the emulator's credentials",
-    "access_token, token: a valid access token; other_token: one whose Item needs the user",
-    "item_id: the Item of access_token; tokens: a list of 20 valid access tokens",
-    "client, plaid_client: an open PlaidClient for the emulator, with fast retries",
-    "plaid_sandbox: the running SandboxServer",
-    "load_access_token(user_id): async, the access token of a user of the reader's app",
-    "corp_ca_file: a CA bundle file that exists",
-    "log: a logger",
-    *(f"{name}(...): a recording stand-in" for name in STAND_INS),
-)
-"""The names every block may use without defining them (documented in docs/index.md)."""
-
 
 async def namespace_for(sandbox: SandboxServer, client: PlaidClient) -> dict[str, Any]:
     access_token = sandbox.token(1)
@@ -179,7 +166,7 @@ async def run_block(block: Block, namespace: dict[str, Any]) -> None:
         if code.co_flags & inspect.CO_COROUTINE:
             await asyncio.wait_for(eval(code, namespace), BLOCK_TIMEOUT)  # noqa: S307
         else:
-            await asyncio.wait_for(asyncio.to_thread(exec, code, namespace), BLOCK_TIMEOUT)  # noqa: S102
+            await asyncio.wait_for(asyncio.to_thread(exec, code, namespace), BLOCK_TIMEOUT)
         for name, func in list(namespace.items()):
             if name.startswith("test_") and callable(func):
                 await asyncio.wait_for(_call_test(func, namespace), BLOCK_TIMEOUT)
@@ -295,6 +282,13 @@ async def test_open_clients_are_closed_after_a_block(plaid_sandbox: SandboxServe
     with pytest.raises(Exception, match="INVALID_API_KEYS"):
         await run_block(Block("docs/page.md", 1, "python", source), namespace)
     assert namespace["c"].closed
+
+
+async def test_every_provided_name_is_documented(docs_namespace: dict[str, Any]) -> None:
+    text = (ROOT / "docs" / "index.md").read_text("utf-8")
+    notes = text[text.index("## Writing these docs") :]
+    missing = [n for n in docs_namespace if not n.startswith("__") and f"`{n}" not in notes]
+    assert missing == []
 
 
 def test_stand_ins_record_with_and_without_await() -> None:
