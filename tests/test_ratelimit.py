@@ -81,14 +81,6 @@ async def test_the_deadline_passing_while_waiting_is_a_typed_error_and_nothing_i
     assert plaid_sandbox.stats.requests == 1
 
 
-def test_a_wait_timeout_pickles_as_itself() -> None:
-    import pickle
-
-    error = pickle.loads(pickle.dumps(RateLimitWaitTimeout("waited", timeout=1.5)))
-    assert type(error) is RateLimitWaitTimeout
-    assert error.timeout == 1.5
-
-
 def test_the_core_imports_without_redis_and_the_limiter_says_what_to_install() -> None:
     code = (
         "import sys; sys.modules['redis'] = None\n"

@@ -40,7 +40,9 @@ def budgets(config: dict[str, Any]) -> Budgets:
 def make_limiter(config: dict[str, Any]) -> RateLimiter:
     if config["limiter"] == "local":
         return LocalRateLimiter(budgets=budgets(config))
-    fallback = None if config.get("fallback") == "none" else LocalRateLimiter(budgets=budgets(config))
+    fallback = (
+        None if config.get("fallback") == "none" else LocalRateLimiter(budgets=budgets(config))
+    )
     return RedisRateLimiter(
         config["redis_url"],
         client_id=config["client_id"],
