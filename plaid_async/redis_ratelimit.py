@@ -14,7 +14,7 @@ import importlib
 import logging
 import secrets
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .budgets import Budget, Budgets
 from .errors import RateLimiterUnavailableError
@@ -53,8 +53,6 @@ end
 return {'0', 0}
 """
 
-_LOCAL: Any = object()  # the default fallback: a LocalRateLimiter with the same budgets
-
 
 def _redis_module() -> Any:
     try:
@@ -82,13 +80,15 @@ class RedisRateLimiter:
         have separate keys, and it picks the preset when ``budgets`` is not given.
     :param budgets: the :class:`~plaid_async.Budgets`; Plaid's published limits for
         ``environment`` by default.
-    :param fallback: what to wait on while Redis cannot be reached: by default an in-process
-        :class:`~plaid_async.LocalRateLimiter` with the same budgets (one WARNING when Redis
-        goes, one INFO when it is back); another limiter; or None to fail closed with
-        :class:`~plaid_async.RateLimiterUnavailableError` and send nothing.
+    :param fallback: what to wait on while Redis cannot be reached: ``"local"`` (the default),
+        an in-process :class:`~plaid_async.LocalRateLimiter` with the same budgets (one WARNING
+        when Redis goes, one INFO when it is back); another limiter; or None to fail closed
+        with :class:`~plaid_async.RateLimiterUnavailableError` and send nothing.
     :param timeout: seconds to connect to Redis and for each command, before it counts as down.
     :param recheck: seconds between two attempts to reach Redis again while it is down.
     :param key_prefix: the start of every key.
+
+    Like the client, a limiter belongs to the event loop it is first used on.
     """
 
     def __init__(
@@ -98,7 +98,7 @@ class RedisRateLimiter:
         client_id: str,
         environment: str = "production",
         budgets: Budgets | None = None,
-        fallback: RateLimiter | None = _LOCAL,
+        fallback: RateLimiter | Literal["local"] | None = "local",
         timeout: float = 0.5,
         recheck: float = 5.0,
         key_prefix: str = "plaid-async",
@@ -113,7 +113,11 @@ class RedisRateLimiter:
         self.budgets = budgets
         self.client_id = client_id
         self.environment = environment
-        self._fallback = LocalRateLimiter(budgets=budgets) if fallback is _LOCAL else fallback
+        if fallback == "local":
+            fallback = LocalRateLimiter(budgets=budgets)
+        elif fallback is not None and not isinstance(fallback, RateLimiter):
+            raise TypeError(f"fallback must be 'local', a rate limiter or None, not {fallback!r}")
+        self._fallback = fallback
         self._recheck = recheck
         self._prefix = f"{key_prefix}:{{{environment}:{client_id}}}:"
         self._owns_client = isinstance(redis, str)

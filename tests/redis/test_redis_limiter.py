@@ -203,3 +203,8 @@ async def test_the_shared_budget_comes_back_with_redis(caplog: pytest.LogCapture
     messages = [r.getMessage() for r in caplog.records]
     assert sum("Redis is unreachable" in m for m in messages) == 1
     assert sum("reachable again" in m for m in messages) == 1
+
+
+def test_a_fallback_is_local_a_limiter_or_none() -> None:
+    with pytest.raises(TypeError, match="fallback must be"):
+        RedisRateLimiter("redis://127.0.0.1:1/0", client_id=CLIENT, fallback="remote")  # type: ignore[arg-type]
