@@ -20,10 +20,11 @@ def main() -> None:
     try:
         from .app import cli
     except ModuleNotFoundError as exc:
-        if exc.name not in _EXTRA_MODULES:
+        missing = (exc.name or "").partition(".")[0]
+        if missing not in _EXTRA_MODULES:
             raise
         sys.exit(
-            f"Error: plaid-async needs {exc.name}, from the cli extra: "
+            f"Error: plaid-async needs {missing}, from the cli extra: "
             "pip install 'plaid-async[cli]'"
         )
     cli(prog_name="plaid-async")

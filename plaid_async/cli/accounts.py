@@ -35,19 +35,23 @@ def accounts_table(response: AccountsGetResponse) -> Table:
         title=f"Item {item.get('item_id', '?')} at {institution}",
         caption=f"request_id {data['request_id']}",
     )
-    for name in ("name", "mask", "type", "subtype"):
-        table.add_column(name)
-    for name in _MONEY:
-        table.add_column(name, justify="right")
-    table.add_column("currency")
+    table.add_column("name", overflow="fold")
+    table.add_column("mask", no_wrap=True)
+    table.add_column("type", overflow="fold")
+    rows = []
     for account in data["accounts"]:
         balances = account.get("balances") or {}
         currency = balances.get("iso_currency_code") or balances.get("unofficial_currency_code")
-        table.add_row(
-            *(str(account.get(name) or "") for name in ("name", "mask", "type", "subtype")),
-            *(_money(balances.get(name)) for name in _MONEY),
-            currency or "",
-        )
+        kind = " / ".join(str(account[key]) for key in ("type", "subtype") if account.get(key))
+        money = [_money(balances.get(name)) for name in _MONEY]
+        rows.append([account.get("name") or "", account.get("mask") or "", kind, *money])
+        rows[-1].append(currency or "")
+    for i, name in enumerate(_MONEY, 3):  # money is never cut short or wrapped
+        width = max([len(name), *(len(row[i]) for row in rows)])
+        table.add_column(name, justify="right", no_wrap=True, min_width=width)
+    table.add_column("currency", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
     return table
 
 

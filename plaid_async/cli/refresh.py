@@ -154,12 +154,16 @@ def run_refresh(options: RefreshOptions) -> int:
 def _report(
     run: RefreshRun, plan: TokenPlan, options: RefreshOptions, display: ProgressDisplay
 ) -> None:
-    for line in summary_lines(run.summary, seconds=run.seconds, retries=run.retries):
-        click.echo(line)
+    if run.summary.total:
+        for line in summary_lines(run.summary, seconds=run.seconds, retries=run.retries):
+            click.echo(line)
+    else:
+        click.echo("Nothing fetched")
     done = plan.done_ok + plan.done_failed
+    duplicates = f"; {plan.duplicates} duplicate lines" if plan.duplicates else ""
     click.echo(
-        f"  skipped  {done:>6}  with a result already ({plan.done_failed} failed), "
-        f"{plan.duplicates} duplicate lines"
+        f"  skipped  {done:>6}  already in the results ({plan.done_failed} of them failed)"
+        f"{duplicates}"
     )
     click.echo(f"  results  {options.out}")
     if run.stopped_by is not None:
