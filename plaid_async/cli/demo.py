@@ -125,12 +125,14 @@ def demo(items: int, seed: int | None, concurrency: int, latency_scale: float) -
     faults = demo_faults(latency_scale)
     kinds = [kind for kind in FAULT_KINDS if faults.rate(kind)]
     share = sum(faults.rate(kind) for kind in kinds)
+    click.echo(f"Plaid emulator in this process, seed {seed}")
     click.echo(
-        f"Plaid emulator in this process, seed {seed}: balance latency p50 "
-        f"{duration(PLAID_BALANCE_P50 * latency_scale)}, p95 "
-        f"{duration(PLAID_BALANCE_P95 * latency_scale)} (Plaid's times {latency_scale:g}); "
-        f"{share:.1%} of requests fail ({', '.join(kinds)}); "
-        f"{sum(ITEM_STATES.values()):.0%} of Items need attention."
+        f"  latency  balance p50 {duration(PLAID_BALANCE_P50 * latency_scale)}, "
+        f"p95 {duration(PLAID_BALANCE_P95 * latency_scale)} (Plaid's times {latency_scale:g})"
+    )
+    click.echo(
+        f"  faults   {share:.1%} of requests ({', '.join(kinds)}); "
+        f"{sum(ITEM_STATES.values()):.0%} of Items in an error state"
     )
     display = ProgressDisplay(items, "Refreshing balances")
     try:

@@ -27,7 +27,7 @@ from plaid_async.client import DEFAULT_CONCURRENCY
 from .credentials import Connection, base_url_option, make_client
 from .output import SetupError
 from .progress import ProgressDisplay
-from .report import summary_lines
+from .report import plural, summary_lines
 from .results import ResultsFile, ResultsFileError, result_line
 from .stopping import StopRequest
 from .tokens import TokenPlan, TokensFileError, pending_tokens, plan_tokens
@@ -160,7 +160,7 @@ def _report(
     else:
         click.echo("Nothing fetched")
     done = plan.done_ok + plan.done_failed
-    duplicates = f"; {plan.duplicates} duplicate lines" if plan.duplicates else ""
+    duplicates = f"; {plural(plan.duplicates, 'duplicate line')}" if plan.duplicates else ""
     click.echo(
         f"  skipped  {done:>6}  already in the results ({plan.done_failed} of them failed)"
         f"{duplicates}"

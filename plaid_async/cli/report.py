@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from plaid_async import BatchSummary
 
-__all__ = ["duration", "summary_lines"]
+__all__ = ["duration", "plural", "summary_lines"]
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 Item``, ``2 Items``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def duration(seconds: float) -> str:
@@ -23,6 +28,6 @@ def summary_lines(summary: BatchSummary, *, seconds: float, retries: int) -> lis
         f"{summary.total} Items in {seconds:.1f} s: {rate:.0f} Items/s",
         f"  ok       {summary.ok:>6}",
         f"  failed   {failed}",
-        f"  retries  {retries:>6}  on {summary.retried} Items",
+        f"  retries  {retries:>6}  on {plural(summary.retried, 'Item')}",
         f"  latency  p50 {duration(summary.latency(0.5))}, p95 {duration(summary.latency(0.95))}",
     ]

@@ -109,6 +109,14 @@ def assert_no_leak(texts: Iterable[str | bytes], secrets: Iterable[str]) -> None
             assert secret not in data
 
 
+def one_line_error(stderr: str) -> str:
+    """The one ``Error:`` line of ``stderr``, which holds no traceback."""
+    assert "Traceback" not in stderr
+    lines = [line for line in stderr.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
 def subprocess_env() -> dict[str, str]:
     """This environment, without Plaid's variables, for the command run as a program."""
     return {k: v for k, v in os.environ.items() if k not in PLAID_VARIABLES}

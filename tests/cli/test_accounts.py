@@ -11,7 +11,7 @@ import pytest
 from plaid_async._json import format_decimal
 from plaid_async.sandbox import SandboxServer
 
-from .conftest import ThreadedSandbox, assert_no_leak, invoke
+from .conftest import ThreadedSandbox, assert_no_leak, invoke, one_line_error
 
 TOKEN = SandboxServer.token("accounts-1")
 
@@ -69,18 +69,11 @@ def test_credentials_from_the_environment(
     assert_no_leak([result.stdout, result.stderr], [TOKEN, secret, env["PLAID_SECRET"]])
 
 
-def one_line(stderr: str) -> str:
-    assert "Traceback" not in stderr
-    lines = [line for line in stderr.splitlines() if line.startswith("Error:")]
-    assert len(lines) == 1, stderr
-    return lines[0]
-
-
 def test_an_item_error_is_one_line_and_exit_status_1(sandbox: ThreadedSandbox) -> None:
     token = SandboxServer.error_token("ITEM_LOGIN_REQUIRED", "accounts")
     result = invoke("accounts", token, "--base-url", sandbox.url)
     assert result.exit_code == 1
-    assert "ITEM_LOGIN_REQUIRED" in one_line(result.stderr)
+    assert "ITEM_LOGIN_REQUIRED" in one_line_error(result.stderr)
     assert_no_leak([result.stdout, result.stderr], [token])
 
 
@@ -104,4 +97,4 @@ def test_usage_errors_are_one_line_and_exit_status_2(
 ) -> None:
     result = invoke("accounts", *args, env=env, input="")
     assert result.exit_code == 2
-    assert message in one_line(result.stderr)
+    assert message in one_line_error(result.stderr)

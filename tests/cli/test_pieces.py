@@ -171,7 +171,7 @@ def test_summary_lines() -> None:
         "10 Items in 2.0 s: 5 Items/s",
         "  ok            9",
         "  failed        1  PlaidTimeoutError 1",
-        "  retries       2  on 1 Items",
+        "  retries       2  on 1 Item",
         "  latency  p50 550 ms, p95 1.50 s",
     ]
 

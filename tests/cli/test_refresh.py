@@ -16,7 +16,7 @@ from plaid_async._redact import fingerprint
 from plaid_async.cli.results import _HEAD
 from plaid_async.sandbox import Faults, SandboxServer
 
-from .conftest import ThreadedSandbox, assert_no_leak, invoke, write_tokens
+from .conftest import ThreadedSandbox, assert_no_leak, invoke, one_line_error, write_tokens
 from .results_file import digests, read_results
 
 TOKENS = [SandboxServer.token(f"refresh-{n}") for n in range(24)]
@@ -69,7 +69,7 @@ def test_one_line_per_distinct_token_despite_faults(
     assert sum(faults for faults in stats.faults.values()) > 0
     assert stats.requests == sum(record["attempts"] for record in results.values())
     assert stats.by_path == {"/accounts/balance/get": stats.requests}
-    assert "1 duplicate lines" in stdout
+    assert "1 duplicate line\n" in stdout
     assert "ITEM_LOGIN_REQUIRED 1" in stdout
     assert_no_leak(
         [stdout, stderr, out.read_bytes()], [*TOKENS, ERROR_TOKEN, sandbox.server.secret]
@@ -199,13 +199,6 @@ def test_results_file_is_private(tmp_path: Path, sandbox: ThreadedSandbox) -> No
 
 
 # -- usage errors: one line, exit status 2, nothing sent ------------------------------------
-
-
-def one_line_error(stderr: str) -> str:
-    assert "Traceback" not in stderr
-    lines = [line for line in stderr.splitlines() if line.startswith("Error:")]
-    assert len(lines) == 1, stderr
-    return lines[0]
 
 
 def test_missing_credentials(tmp_path: Path) -> None:
