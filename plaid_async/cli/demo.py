@@ -119,7 +119,11 @@ async def run_demo(
     help="Plaid's balance latency (p50 3 s, p95 11 s), timeouts and backoff, times this.",
 )
 def demo(items: int, seed: int | None, concurrency: int, latency_scale: float) -> None:
-    """Refresh generated Items on the embedded emulator: no credentials, no network."""
+    """A balance refresh of generated Items on the embedded emulator.
+
+    No credentials and no network: the emulator runs in this process, as slow as Plaid
+    (scaled by --latency-scale) and failing now and then as Plaid does.
+    """
     if seed is None:
         seed = secrets.randbelow(10_000)
     faults = demo_faults(latency_scale)

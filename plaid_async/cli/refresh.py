@@ -213,7 +213,10 @@ def refresh(
     cached: bool,
     base_url: str | None,
 ) -> None:
-    """Fetch balances for every token in TOKENS_FILE into --out, one JSON line per token.
+    """Fetch every token of a file into a JSON-lines file; resumable.
+
+    Balances (or cached accounts with --cached) for each token of TOKENS_FILE, one JSON
+    line per token in --out.
 
     TOKENS_FILE has one access token a line; blank lines and lines starting with # are
     skipped, and a token given twice is fetched once. A line of --out names its token by

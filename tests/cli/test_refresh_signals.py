@@ -50,7 +50,7 @@ def finish(process: subprocess.Popen[bytes]) -> tuple[int, bytes, bytes]:
 def test_stopped_by_a_signal_then_resumed(
     tmp_path: Path, sandbox_factory: Callable[..., ThreadedSandbox], signum: signal.Signals
 ) -> None:
-    sandbox = sandbox_factory(seed=2, faults=Faults(latency=0.1))
+    sandbox = sandbox_factory(seed=2, faults=Faults(latency=0.2))
     tokens = write_tokens(tmp_path / "tokens.txt", TOKENS)
     out = tmp_path / "results.jsonl"
 
@@ -78,7 +78,7 @@ def test_stopped_by_a_signal_then_resumed(
 def test_a_second_signal_abandons_the_requests_in_flight(
     tmp_path: Path, sandbox_factory: Callable[..., ThreadedSandbox]
 ) -> None:
-    sandbox = sandbox_factory(seed=3, faults=Faults(latency=0.3))
+    sandbox = sandbox_factory(seed=3, faults=Faults(latency=0.5))
     tokens = write_tokens(tmp_path / "tokens.txt", TOKENS[:16])
     out = tmp_path / "results.jsonl"
 
