@@ -13,7 +13,7 @@ from .conftest import invoke, subprocess_env
 
 
 def test_demo_prints_its_summary() -> None:
-    result = invoke("demo", "--items", "60", "--seed", "3", "--latency-scale", "0.01")
+    result = invoke("demo", "--items", "60", "--seed", "3", "--latency-scale", "0.05")
 
     assert result.exit_code == 0, result.output
     out = result.stdout

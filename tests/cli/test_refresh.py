@@ -60,17 +60,21 @@ def test_one_line_per_distinct_token_despite_faults(
     assert failed["error"]["request_id"]
     for token in TOKENS:
         record = results[fingerprint(token)]
-        assert record["ok"] is True, record.get("error")
+        if not record["ok"]:  # three faults in a row (a few percent of tokens): given up
+            assert record["attempts"] == 3, record
+            continue
         served = SandboxServer.item(token)
         assert record["response"]["item"]["item_id"] == served.item["item_id"]
         assert money(record["response"]["accounts"]) == money(served.accounts)
+    assert sum(record["ok"] for record in results.values()) >= len(TOKENS) * 3 // 4
     # Every request the emulator saw is an attempt recorded in the file: nothing else sent.
     stats = sandbox.stats
     assert sum(faults for faults in stats.faults.values()) > 0
     assert stats.requests == sum(record["attempts"] for record in results.values())
     assert stats.by_path == {"/accounts/balance/get": stats.requests}
     assert "1 duplicate line\n" in stdout
-    assert "ITEM_LOGIN_REQUIRED 1" in stdout
+    assert "ITEM_LOGIN_REQUIRED 1" in stdout  # the Item's own error, once: never retried
+    assert failed["attempts"] == 1
     assert_no_leak(
         [stdout, stderr, out.read_bytes()], [*TOKENS, ERROR_TOKEN, sandbox.server.secret]
     )
