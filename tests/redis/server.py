@@ -84,7 +84,7 @@ async def zcard_all(url: str, pattern: str = "*") -> dict[str, int]:
 
     client = Redis.from_url(url, decode_responses=True)
     try:
-        keys = await client.keys(pattern)
+        keys = [str(key) for key in await client.keys(pattern)]  # str: decode_responses
         sizes = await asyncio.gather(*(client.zcard(key) for key in keys))
         return dict(zip(keys, sizes, strict=True))
     finally:

@@ -1,4 +1,4 @@
-"""The ``plaid-async`` command (extra ``cli``): for now ``plaid-async sandbox serve``.
+"""``plaid-async sandbox serve``: the embedded emulator as a server, for tests and demos.
 
 Errors are one line on stderr, never a traceback; usage errors exit with 2 (click's rule).
 """
@@ -14,8 +14,7 @@ from typing import Any
 
 import click
 
-from ._version import __version__
-from .sandbox import (
+from plaid_async.sandbox import (
     DEFAULT_CLIENT_ID,
     DEFAULT_SECRET,
     FAULT_KINDS,
@@ -25,16 +24,10 @@ from .sandbox import (
     SandboxServer,
 )
 
-__all__ = ["cli", "main"]
+__all__ = ["loopback_warning", "sandbox"]
 
 
 @click.group()
-@click.version_option(__version__, prog_name="plaid-async")
-def cli() -> None:
-    """An asyncio client for Plaid's Accounts API."""
-
-
-@cli.group()
 def sandbox() -> None:
     """The embedded Plaid emulator, for tests and demos without Plaid."""
 
@@ -214,8 +207,3 @@ async def _serve(server: SandboxServer, *, show_secret: bool) -> None:
         click.echo("Press Ctrl+C to stop.")
         await stop.wait()
     click.echo("stopped")
-
-
-def main() -> None:
-    """The ``plaid-async`` console script."""
-    cli(prog_name="plaid-async")
