@@ -10,6 +10,7 @@ import contextlib
 import ipaddress
 import logging
 import signal
+import sys
 from typing import Any
 
 import click
@@ -160,8 +161,8 @@ def serve(
         server = SandboxServer(
             host=host,
             port=port,
-            client_id=client_id or DEFAULT_CLIENT_ID,
-            secret=secret or DEFAULT_SECRET,
+            client_id=DEFAULT_CLIENT_ID if client_id is None else client_id,
+            secret=DEFAULT_SECRET if secret is None else secret,
             faults=faults,
             seed=seed,
             rate_limits=limits[rate_limits],
@@ -209,5 +210,18 @@ async def _serve(server: SandboxServer, *, show_secret: bool) -> None:
 
 
 def main() -> None:
-    """The ``plaid-async`` console script."""
-    cli(prog_name="plaid-async")
+    """The ``plaid-async`` console script. click's errors become one line on stderr (click
+    alone prints usage over four lines), with click's exit codes: 2 for a usage error."""
+    try:
+        code = cli.main(prog_name="plaid-async", standalone_mode=False)
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        click.echo(f"Error: {exc.format_message()}{hint}", err=True)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        click.echo(f"Error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
