@@ -152,6 +152,17 @@ class RedisRateLimiter:
         """The Redis key of a budget's scope (``client:<path>`` or ``item:<path>:<sha256>``)."""
         return self._prefix + scope
 
+    async def ping(self) -> None:
+        """Check that Redis answers, whatever ``fallback`` says: what a batch job does before
+        it starts, so that a wrong URL stops it instead of leaving each process on its own
+        budget. A :class:`~plaid_async.RateLimiterUnavailableError` if Redis cannot be reached."""
+        try:
+            await self._redis.ping()
+        except self._errors as exc:
+            raise RateLimiterUnavailableError(
+                f"the shared rate limiter cannot reach Redis ({type(exc).__name__})"
+            ) from exc
+
     async def aclose(self) -> None:
         """Close the connections this limiter opened (not a client passed in)."""
         if self._releases:

@@ -11,7 +11,7 @@ import re
 
 from ._redact import fingerprint
 
-__all__ = ["in_shard", "parse_shard"]
+__all__ = ["digest_in_shard", "in_shard", "parse_shard"]
 
 _SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
@@ -22,6 +22,8 @@ def parse_shard(text: str) -> tuple[int, int]:
     if match is None:
         raise ValueError(f"{text!r} is not a shard: write K/N, e.g. 1/4")
     shard, shards = int(match[1]), int(match[2])
+    if shards < 1:
+        raise ValueError(f"shard {shard}/{shards}: N must be at least 1")
     if not 1 <= shard <= shards:
         raise ValueError(f"shard {shard}/{shards}: K must be from 1 to N")
     return shard, shards
@@ -29,6 +31,12 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 def in_shard(access_token: str, shard: int, shards: int) -> bool:
     """Whether ``access_token`` belongs to shard ``shard`` (1-based) of ``shards``."""
+    return digest_in_shard(bytes.fromhex(fingerprint(access_token)), shard, shards)
+
+
+def digest_in_shard(digest: bytes, shard: int, shards: int) -> bool:
+    """Whether the token whose SHA-256 is ``digest`` (32 bytes) belongs to shard ``shard`` of
+    ``shards``: what a results file, which names tokens by digest only, can be checked by."""
     if not 1 <= shard <= shards:
         raise ValueError(f"shard {shard}/{shards}: K must be from 1 to N")
-    return int(fingerprint(access_token), 16) % shards == shard - 1
+    return int.from_bytes(digest, "big") % shards == shard - 1

@@ -1,4 +1,5 @@
-"""Shared fixtures."""
+"""Shared fixtures: aioresponses, Plaid's sample document, and a real redis-server (one per
+session, flushed per test; or one of the test's own) for the shared rate limiter and the command."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import aioresponses.core
 import pytest
 from aioresponses import aioresponses as _aioresponses
 
+from tests.redis.server import RedisServer
 from tests.samples import response_doc
 
 pytest_plugins = ("pytester",)  # the plugin and docs tests run pytest on example suites
@@ -41,3 +43,30 @@ def mocked(monkeypatch: pytest.MonkeyPatch) -> Iterator[_aioresponses]:
 def doc() -> dict[str, Any]:
     """A fresh copy of Plaid's example ``AccountsGetResponse`` document."""
     return response_doc()
+
+
+@pytest.fixture(scope="session")
+def _shared_redis() -> Iterator[RedisServer]:
+    server = RedisServer()
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def redis_url(_shared_redis: RedisServer) -> str:
+    """The URL of an empty Redis database on loopback."""
+    from redis import Redis
+
+    with Redis.from_url(_shared_redis.url) as client:
+        client.flushall()
+    return _shared_redis.url
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    """A redis-server of this test's own, to kill."""
+    server = RedisServer()
+    server.start()
+    yield server
+    server.kill()

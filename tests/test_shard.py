@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
-from plaid_async.shard import in_shard, parse_shard
+from plaid_async.shard import digest_in_shard, in_shard, parse_shard
 
 
 def test_every_token_is_in_exactly_one_shard_and_the_shards_are_even() -> None:
@@ -33,3 +35,14 @@ def test_bad_shards_are_refused(text: str) -> None:
 
 def test_a_shard_parses() -> None:
     assert parse_shard(" 2/8 ") == (2, 8)
+
+
+def test_a_digest_is_in_the_shard_of_its_token() -> None:
+    for n in range(300):
+        token = f"access-sandbox-{n}"
+        digest = hashlib.sha256(token.encode()).digest()
+        assert [digest_in_shard(digest, k, 3) for k in (1, 2, 3)] == [
+            in_shard(token, k, 3) for k in (1, 2, 3)
+        ]
+    with pytest.raises(ValueError, match="K must be from 1 to N"):
+        digest_in_shard(b"\0" * 32, 4, 3)

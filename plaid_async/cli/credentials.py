@@ -42,10 +42,13 @@ def base_url_option(func: F) -> F:
 
 @frozen
 class Connection:
-    """A client, and the secret it sends (to keep out of what the command writes)."""
+    """A client, and the secret it sends (to keep out of what the command writes); its
+    client id and environment, which a shared rate limit is kept under."""
 
     client: PlaidClient
     secret: str = field(repr=False)
+    client_id: str = DEFAULT_CLIENT_ID
+    environment: str = "sandbox"
 
 
 def make_client(base_url: str | None, **kwargs: Any) -> Connection:
@@ -57,7 +60,10 @@ def make_client(base_url: str | None, **kwargs: Any) -> Connection:
             client = _checked(lambda: PlaidClient(DEFAULT_CLIENT_ID, DEFAULT_SECRET, **kwargs))
             return Connection(client, DEFAULT_SECRET)
     client = _checked(lambda: PlaidClient.from_env(**kwargs))
-    return Connection(client, os.environ["PLAID_SECRET"])
+    environment = os.environ.get("PLAID_ENV") or "sandbox"  # what from_env chose
+    return Connection(
+        client, os.environ["PLAID_SECRET"], os.environ["PLAID_CLIENT_ID"], environment
+    )
 
 
 def _checked(build: Callable[[], PlaidClient]) -> PlaidClient:

@@ -4,10 +4,9 @@ Made for cron: progress on stderr, a summary on stdout, an exit status that says
 and a run that can be stopped (SIGINT, SIGTERM) and started again without fetching anything
 twice or losing anything (see :mod:`.results` and :mod:`.stopping`).
 
-Where later options plug in: which tokens a run owns is the ``keep`` filter of
-:func:`~.tokens.plan_tokens` (a ``--shard K/N`` of the SHA-256 digests), and what paces the
-requests is the batch's ``rate_limit``, which takes a limiter object as well as a number
-(``--redis-url``: a limiter shared by every process of one Plaid client).
+Split among machines with ``--shard K/N`` (the tokens of the shard, and a results file of the
+shard's own: :mod:`.sharding`), and paced by one budget for all of them with ``--redis-url``
+(:mod:`.shared_limit`).
 """
 
 from __future__ import annotations
@@ -29,8 +28,10 @@ from .output import SetupError
 from .progress import ProgressDisplay
 from .report import plural, summary_lines
 from .results import ResultsFile, ResultsFileError, result_line
+from .sharding import Shard, shard_option
+from .shared_limit import BUDGET_PRESETS, Preset, SharedLimit
 from .stopping import StopRequest
-from .tokens import TokenPlan, TokensFileError, pending_tokens, plan_tokens
+from .tokens import TokenPlan, TokensFileError, every_token, pending_tokens, plan_tokens
 
 __all__ = ["RefreshOptions", "RefreshRun", "refresh", "run_refresh"]
 
@@ -43,10 +44,28 @@ class RefreshOptions:
     rate_limit: float | None = None
     cached: bool = False
     base_url: str | None = None
+    shard: Shard | None = None
+    redis_url: str | None = field(default=None, repr=False)  # may hold a password
+    budgets: Preset | None = None
 
     @property
     def endpoint(self) -> str:
         return "/accounts/get" if self.cached else "/accounts/balance/get"
+
+    def shared_limit(self, connection: Connection) -> SharedLimit | None:
+        """The limiters on Redis for ``--redis-url``; None without it."""
+        if self.redis_url is None:
+            if self.budgets is not None:
+                raise SetupError("--budgets is the budget shared on Redis: give --redis-url too")
+            return None
+        return SharedLimit.build(
+            self.redis_url,
+            client_id=connection.client_id,
+            environment=connection.environment,
+            endpoint=self.endpoint,
+            budgets=self.budgets,
+            rate_limit=self.rate_limit,
+        )
 
 
 @define
@@ -75,6 +94,7 @@ async def fetch_all(
     plan: TokenPlan,
     out: ResultsFile,
     display: ProgressDisplay,
+    shared: SharedLimit | None = None,
 ) -> RefreshRun:
     """Fetch ``plan.pending`` into ``out``, a line as each result comes, until done or told
     to stop."""
@@ -96,13 +116,14 @@ async def fetch_all(
             results = many(
                 tokens,
                 concurrency=options.concurrency,
-                rate_limit=options.rate_limit,
+                rate_limit=options.rate_limit if shared is None else shared,
                 on_progress=display.update,
             )
+            secrets = (connection.secret,)
             try:
                 async with contextlib.aclosing(results):
                     async for result in results:
-                        out.append(result_line(result, secrets=(connection.secret,)))
+                        out.append(result_line(result, secrets=secrets, shard=options.shard))
                         run.summary.add(result)
             except asyncio.CancelledError:
                 if not stop.forced:
@@ -126,29 +147,52 @@ def _uncancel() -> None:
 def run_refresh(options: RefreshOptions) -> int:
     """The whole command; its exit status. Setup problems are :class:`SetupError`."""
     connection = make_client(options.base_url)
+    shared = options.shared_limit(connection)
     paths = (options.out, options.tokens_file)
     if all(path.exists() for path in paths) and options.out.samefile(options.tokens_file):
         raise SetupError("--out must not be the tokens file")
-    try:
-        out = ResultsFile.open(options.out)
-    except ResultsFileError as exc:
-        raise SetupError(str(exc)) from None
-    try:
-        plan = plan_tokens(options.tokens_file, out.done)
-        display = ProgressDisplay(plan.to_fetch, "refresh")
-        if out.repair:
-            display.note(f"--out {options.out}: {out.repair}")
-        display.note(
-            f"{options.tokens_file}: {plan.to_fetch} tokens to fetch from {options.endpoint}, "
-            f"{plan.done_ok + plan.done_failed} with a result in {options.out} already"
-        )
-        run = asyncio.run(fetch_all(connection, options, plan, out, display))
-    except TokensFileError as exc:
-        raise SetupError(str(exc)) from None
-    finally:
-        out.close()
+    return asyncio.run(_refresh(connection, options, shared))
+
+
+async def _refresh(
+    connection: Connection, options: RefreshOptions, shared: SharedLimit | None
+) -> int:
+    async with contextlib.AsyncExitStack() as stack:
+        if shared is not None:
+            await stack.enter_async_context(shared)
+            await shared.check()  # before --out is touched
+        try:
+            out = ResultsFile.open(options.out, options.shard)
+        except ResultsFileError as exc:
+            raise SetupError(str(exc)) from None
+        try:
+            keep = every_token if options.shard is None else options.shard.holds
+            plan = plan_tokens(options.tokens_file, out.done, keep)
+            display = ProgressDisplay(plan.to_fetch, "refresh")
+            if out.repair:
+                display.note(f"--out {options.out}: {out.repair}")
+            display.note(_plan_note(plan, options))
+            if shared is not None:
+                display.note(f"rate limit: {shared.description}")
+            run = await fetch_all(connection, options, plan, out, display, shared)
+        except TokensFileError as exc:
+            raise SetupError(str(exc)) from None
+        finally:
+            out.close()
     _report(run, plan, options, display)
     return exit_status(run, plan)
+
+
+def _plan_note(plan: TokenPlan, options: RefreshOptions) -> str:
+    """The run's first line: what it has to do, and what it leaves out."""
+    source, others = f"{options.tokens_file}", ""
+    if options.shard is not None:
+        source += f", shard {options.shard}"
+        others = f"; {plan.left_out} in other shards"
+    return (
+        f"{source}: {plan.to_fetch} tokens to fetch from {options.endpoint}, "
+        f"{plan.done_ok + plan.done_failed} with a result in {options.out} already{others}"
+    )
 
 
 def _report(
@@ -165,6 +209,11 @@ def _report(
         f"  skipped  {done:>6}  already in the results ({plan.done_failed} of them failed)"
         f"{duplicates}"
     )
+    if options.shard is not None:
+        click.echo(
+            f"  others   {plan.left_out:>6}  in the other shards of {options.shard.count} "
+            f"(this is shard {options.shard})"
+        )
     click.echo(f"  results  {options.out}")
     if run.stopped_by is not None:
         left = plan.to_fetch + run.abandoned
@@ -196,13 +245,36 @@ def _report(
     "--rate-limit",
     type=click.FloatRange(min=0, min_open=True),
     metavar="R",
-    help="At most R requests a second, retries included (Plaid counts them all).",
+    help="At most R requests a second, retries included (Plaid counts them all); with "
+    "--redis-url, R for all the processes of the run together.",
 )
 @click.option(
     "--cached",
     is_flag=True,
     help="Cached accounts (/accounts/get: free, fast) instead of real-time balances "
     "(/accounts/balance/get: billed per Item).",
+)
+@click.option(
+    "--shard",
+    metavar="K/N",
+    callback=shard_option,
+    help="Only the tokens of shard K of N (by their SHA-256), so N machines split one file "
+    "without talking to each other; each shard needs its own --out.",
+)
+@click.option(
+    "--redis-url",
+    metavar="URL",
+    envvar="PLAID_ASYNC_REDIS_URL",
+    show_envvar=True,
+    help="Share the rate limit through this Redis with every process of this client_id: "
+    "Plaid's limits (--budgets), and --rate-limit for all the run's processes together. "
+    "A URL with a password belongs in the environment variable, not on the command line.",
+)
+@click.option(
+    "--budgets",
+    type=click.Choice(BUDGET_PRESETS),
+    help="With --redis-url: Plaid's published limits to share (default: those of PLAID_ENV, "
+    "sandbox unless set), or none (then --rate-limit alone).",
 )
 @base_url_option
 def refresh(
@@ -211,6 +283,9 @@ def refresh(
     concurrency: int,
     rate_limit: float | None,
     cached: bool,
+    shard: Shard | None,
+    redis_url: str | None,
+    budgets: Preset | None,
     base_url: str | None,
 ) -> None:
     """Fetch every token of a file into a JSON-lines file; resumable.
@@ -226,7 +301,9 @@ def refresh(
     Exit status: 0 all ok, 1 some Items failed, 2 a usage error, 130/143 stopped by
     SIGINT/SIGTERM (run it again to finish).
     """
-    options = RefreshOptions(tokens_file, out, concurrency, rate_limit, cached, base_url)
+    options = RefreshOptions(
+        tokens_file, out, concurrency, rate_limit, cached, base_url, shard, redis_url, budgets
+    )
     try:
         status = run_refresh(options)
     except KeyboardInterrupt:  # before the signal handlers are in place, or on Windows

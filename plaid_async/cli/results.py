@@ -1,7 +1,8 @@
 """The results file of ``refresh``: one JSON line per token, appended whole, read back to resume.
 
-Each line starts ``{"token_sha256":"<64 hex>","ok":true|false,`` so a resumed run finds what is
-done without parsing whole responses. A line is written with one ``write`` and flushed to the
+Each line starts ``{"token_sha256":"<64 hex>","ok":true|false,`` (then ``"shard":"K/N",`` for a
+run of one shard, see :mod:`.sharding`) so a resumed run finds what is done, and whose it is,
+without parsing whole responses. A line is written with one ``write`` and flushed to the
 operating system at once; a run killed mid-write can leave only its last line cut short, which
 the next run repairs: completed if what is there is a whole result, dropped otherwise (its
 token is then fetched again). The file is locked while a run appends to it, and created
@@ -23,9 +24,13 @@ from plaid_async import ItemResult, PlaidAPIError, PlaidError, converter
 from plaid_async._json import dumps
 from plaid_async._redact import fingerprint, redact
 
+from .sharding import Shard, foreign_line
+
 __all__ = ["ResultsFile", "ResultsFileError", "error_record", "result_line"]
 
-_HEAD = re.compile(rb'\{"token_sha256":"([0-9a-f]{64})","ok":(true|false),')
+_HEAD = re.compile(
+    rb'\{"token_sha256":"([0-9a-f]{64})","ok":(true|false),(?:"shard":"(\d+/\d+)",)?'
+)
 
 
 class ResultsFileError(Exception):
@@ -56,9 +61,12 @@ def _redacted(value: Any, secrets: tuple[str, ...]) -> Any:
     return value
 
 
-def result_line(result: ItemResult, *, secrets: Iterable[str] = ()) -> bytes:
-    """One result as a line: the token's SHA-256 (never the token), ``ok``, when and how hard
-    it was fetched, and the unstructured response or the error.
+def result_line(
+    result: ItemResult, *, secrets: Iterable[str] = (), shard: Shard | None = None
+) -> bytes:
+    """One result as a line: the token's SHA-256 (never the token), ``ok``, the run's shard
+    if it has one, when and how hard it was fetched, and the unstructured response or the
+    error.
 
     The client already keeps the secret and the token out of errors; any string that still
     holds one (the token, ``secrets``) is redacted here too, so the file never does.
@@ -66,6 +74,7 @@ def result_line(result: ItemResult, *, secrets: Iterable[str] = ()) -> bytes:
     record: dict[str, Any] = {
         "token_sha256": fingerprint(result.access_token),
         "ok": result.ok,
+        **({"shard": str(shard)} if shard is not None else {}),
         "fetched_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "attempts": result.attempts,
         "elapsed_ms": round(result.elapsed * 1000),
@@ -91,15 +100,19 @@ class ResultsFile:
         """What was done to a cut-short last line, to tell the user; None if none."""
 
     @classmethod
-    def open(cls, path: Path) -> ResultsFile:
-        """Lock ``path`` (created if missing), read what is done, repair a cut-short end."""
+    def open(cls, path: Path, shard: Shard | None = None) -> ResultsFile:
+        """Lock ``path`` (created if missing), read what is done, repair a cut-short end.
+
+        A line that is not the run's to resume (another shard's, or any shard's for a run of
+        all tokens: ``shard`` None) is a :class:`ResultsFileError`, and the file is left as is.
+        """
         try:
             fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         except OSError as exc:
             raise ResultsFileError(f"cannot open --out {path}: {exc.strerror or exc}") from None
         try:
             _lock(fd, path)
-            done, offset, tail = _scan(path)
+            done, offset, tail = _scan(path, shard)
             repair = _repair(fd, offset, tail)
         except BaseException:
             os.close(fd)
@@ -142,23 +155,26 @@ _Tail = Literal["none", "whole", "cut"]
 (which counts as done); or a line cut short."""
 
 
-def _scan(path: Path) -> tuple[dict[bytes, bool], int, _Tail]:
+def _scan(path: Path, shard: Shard | None) -> tuple[dict[bytes, bool], int, _Tail]:
     """The digests done, where a last line without its newline starts, and what it is."""
     done: dict[bytes, bool] = {}
     offset = 0
     try:
         with path.open("rb") as lines:
             for number, line in enumerate(lines, 1):
-                if not line.endswith(b"\n"):
-                    head = _HEAD.match(line)
+                whole = line.endswith(b"\n")
+                if whole and not line.strip():
+                    offset += len(line)
+                    continue
+                head = _HEAD.match(line)
+                if head is not None:
+                    _check_shard(path, number, shard, head)
+                if not whole:
                     if head is None or not _is_json_object(line):
                         return done, offset, "cut"
                     done[bytes.fromhex(head[1].decode())] = head[2] == b"true"
                     return done, offset, "whole"
                 offset += len(line)
-                if not line.strip():
-                    continue
-                head = _HEAD.match(line)
                 if head is None or not line.rstrip().endswith(b"}"):
                     raise ResultsFileError(
                         f"--out {path}: line {number} is not a result of plaid-async refresh; "
@@ -168,6 +184,13 @@ def _scan(path: Path) -> tuple[dict[bytes, bool], int, _Tail]:
     except OSError as exc:
         raise ResultsFileError(f"cannot read --out {path}: {exc.strerror or exc}") from None
     return done, offset, "none"
+
+
+def _check_shard(path: Path, number: int, shard: Shard | None, head: re.Match[bytes]) -> None:
+    label = head[3].decode() if head[3] is not None else None
+    problem = foreign_line(shard, label, bytes.fromhex(head[1].decode()))
+    if problem is not None:
+        raise ResultsFileError(f"--out {path}: line {number} {problem}")
 
 
 def _repair(fd: int, offset: int, tail: _Tail) -> str | None:

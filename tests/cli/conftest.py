@@ -95,6 +95,12 @@ def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = No
     return CliRunner().invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
 
 
+def refresh(sandbox: ThreadedSandbox, tokens: Path, out: Path, *args: str) -> tuple[int, str, str]:
+    """``plaid-async refresh TOKENS --out OUT`` against ``sandbox``: status, stdout, stderr."""
+    result = invoke("refresh", str(tokens), "--out", str(out), "--base-url", sandbox.url, *args)
+    return result.exit_code, result.stdout, result.stderr
+
+
 def write_tokens(path: Path, lines: Iterable[str]) -> Path:
     path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
     return path

@@ -16,7 +16,14 @@ from plaid_async._redact import fingerprint
 from plaid_async.cli.results import _HEAD
 from plaid_async.sandbox import Faults, SandboxServer
 
-from .conftest import ThreadedSandbox, assert_no_leak, invoke, one_line_error, write_tokens
+from .conftest import (
+    ThreadedSandbox,
+    assert_no_leak,
+    invoke,
+    one_line_error,
+    refresh,
+    write_tokens,
+)
 from .results_file import digests, read_results
 
 TOKENS = [SandboxServer.token(f"refresh-{n}") for n in range(24)]
@@ -29,11 +36,6 @@ def money(accounts: Any) -> list[tuple[object, ...]]:
     values = [tuple(account["balances"][name] for name in fields) for account in accounts]
     assert all(isinstance(v, Decimal | int) for row in values for v in row if v is not None)
     return values
-
-
-def refresh(sandbox: ThreadedSandbox, tokens: Path, out: Path, *args: str) -> tuple[int, str, str]:
-    result = invoke("refresh", str(tokens), "--out", str(out), "--base-url", sandbox.url, *args)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_one_line_per_distinct_token_despite_faults(

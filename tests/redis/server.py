@@ -38,14 +38,17 @@ def redis_server_binary() -> str:
 class RedisServer:
     """One ``redis-server`` process: :meth:`start`, :meth:`kill` (as a crash would), again."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, password: str | None = None) -> None:
         self.port = port or free_port()
+        self.password = password
+        """Required of clients (``requirepass``) if given; then in :attr:`url`."""
         self._binary = redis_server_binary()
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 10.0) -> None:
         self._process = subprocess.Popen(  # noqa: S603 - a fixed command line
@@ -54,6 +57,7 @@ class RedisServer:
                 *("--port", str(self.port), "--bind", "127.0.0.1"),
                 *("--save", "", "--appendonly", "no", "--daemonize", "no"),
                 *("--loglevel", "warning"),
+                *(("--requirepass", self.password) if self.password else ()),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -62,8 +66,9 @@ class RedisServer:
         while time.monotonic() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
+                    auth = f"AUTH {self.password}\r\n".encode() if self.password else b""
+                    sock.sendall(auth + b"PING\r\n")
+                    if _answers_pong(sock):
                         return
             except OSError:
                 time.sleep(0.02)
@@ -76,6 +81,17 @@ class RedisServer:
             self._process.kill()
             self._process.wait()
             self._process = None
+
+
+def _answers_pong(sock: socket.socket) -> bool:
+    """Whether the replies on ``sock`` come to a PONG (after the ``+OK`` to an AUTH)."""
+    reply = b""
+    while b"+PONG\r\n" not in reply:
+        data = sock.recv(64)  # no more replies: a socket timeout, an OSError
+        if not data:
+            return False
+        reply += data
+    return True
 
 
 async def zcard_all(url: str, pattern: str = "*") -> dict[str, int]:

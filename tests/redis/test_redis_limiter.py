@@ -215,3 +215,14 @@ async def test_the_shared_budget_comes_back_with_redis(caplog: pytest.LogCapture
 def test_a_fallback_is_local_a_limiter_or_none() -> None:
     with pytest.raises(TypeError, match="fallback must be"):
         RedisRateLimiter("redis://127.0.0.1:1/0", client_id=CLIENT, fallback="remote")  # type: ignore[arg-type]
+
+
+async def test_ping_says_whether_redis_answers_whatever_the_fallback(redis_url: str) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    async with limiter(redis_url) as shared:
+        await shared.ping()
+    async with limiter(f"redis://127.0.0.1:{free_port()}/0") as down:  # fallback "local"
+        with pytest.raises(RateLimiterUnavailableError, match="cannot reach Redis") as caught:
+            await down.ping()
+    assert isinstance(caught.value.__cause__, RedisConnectionError)
