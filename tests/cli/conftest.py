@@ -21,7 +21,13 @@ from plaid_async.sandbox import SandboxServer, Stats
 
 T = TypeVar("T")
 
-PLAID_VARIABLES = ("PLAID_CLIENT_ID", "PLAID_SECRET", "PLAID_ENV", "PLAID_BASE_URL")
+PLAID_VARIABLES = (
+    "PLAID_CLIENT_ID",
+    "PLAID_SECRET",
+    "PLAID_ENV",
+    "PLAID_BASE_URL",
+    "PLAID_ASYNC_REDIS_URL",
+)
 
 
 class ThreadedSandbox:
