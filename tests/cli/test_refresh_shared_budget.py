@@ -63,7 +63,8 @@ def run_two_shards(tmp_path: Path, *extra: str) -> tuple[list[Hit], list[Path], 
     one, two = (set(read_results(out)) for out in outs)
     assert one | two == digests(TOKENS)  # every token once, in one shard's file only
     assert not one & two
-    assert one and two
+    assert one
+    assert two
     return hits, outs, written
 
 
