@@ -70,3 +70,12 @@ def own_redis() -> Iterator[RedisServer]:
     server.start()
     yield server
     server.kill()
+
+
+@pytest.fixture
+def locked_redis() -> Iterator[RedisServer]:
+    """A redis-server of this test's own that asks for a password (``.password``, in ``.url``)."""
+    server = RedisServer(password="hunter2-of-this-test-only")
+    server.start()
+    yield server
+    server.kill()

@@ -8,7 +8,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -37,15 +37,6 @@ PASSWORD = "hunter2-not-a-real-one"
 
 def key(scope: str, prefix: str = "plaid-async", environment: str = "sandbox") -> str:
     return f"{prefix}:{{{environment}:{DEFAULT_CLIENT_ID}}}:{scope}"
-
-
-@pytest.fixture
-def locked_redis() -> Iterator[RedisServer]:
-    """A redis-server that asks for a password."""
-    server = RedisServer(password=PASSWORD)
-    server.start()
-    yield server
-    server.kill()
 
 
 def test_the_run_counts_in_plaids_budget_under_the_keys_everyone_shares(
@@ -151,13 +142,15 @@ def test_the_password_is_never_shown(
     assert result.exit_code == 0
     assert "shared through redis://:***@127.0.0.1:" in result.stderr
     assert len(asyncio.run(zcard_all(locked_redis.url))) == 4  # the client's and 3 Items'
-    assert_no_leak([result.stdout, result.stderr, out.read_bytes()], [PASSWORD])
+    password = locked_redis.password
+    assert password
+    assert_no_leak([result.stdout, result.stderr, out.read_bytes()], [password])
 
-    wrong = locked_redis.url.replace(PASSWORD, "wrong-" + PASSWORD)
+    wrong = locked_redis.url.replace(password, "wrong-" + password)
     status, stdout, stderr = refresh(sandbox, tokens, tmp_path / "w.jsonl", "--redis-url", wrong)
     assert status == 2
     assert "cannot use Redis (AuthenticationError" in one_line_error(stderr)
-    assert_no_leak([stdout, stderr], [PASSWORD])
+    assert_no_leak([stdout, stderr], [password])
 
 
 @pytest.mark.parametrize(
@@ -229,3 +222,22 @@ def test_hide_password(url: str, password: str) -> None:
     assert "hunter2" not in shown
     assert shown.count("***") == 2
     assert "host" in shown
+
+
+def test_without_the_redis_package_the_error_says_what_to_install(
+    tmp_path: Path, sandbox: ThreadedSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import plaid_async.redis_ratelimit
+
+    def missing() -> None:
+        raise ImportError(
+            "RedisRateLimiter needs the redis package: pip install 'plaid-async[redis]'"
+        )
+
+    monkeypatch.setattr(plaid_async.redis_ratelimit, "_redis_module", missing)
+    out = tmp_path / "o.jsonl"
+    tokens = write_tokens(tmp_path / "t.txt", TOKENS[:1])
+    status, _, stderr = refresh(sandbox, tokens, out, "--redis-url", "redis://127.0.0.1:1/0")
+    assert status == 2
+    assert "pip install 'plaid-async[redis]'" in one_line_error(stderr)
+    assert not out.exists()
