@@ -16,6 +16,7 @@ from plaid_async import (
     ItemError,
     OAuthError,
     PlaidAPIError,
+    PlaidConnectionError,
     PlaidError,
     PlaidResponseError,
     PlaidTimeoutError,
@@ -168,6 +169,7 @@ def test_retry_after_is_carried_by_the_error() -> None:
         error_from_response(400, {}, _body(error_doc("ITEM_ERROR", "ITEM_LOGIN_REQUIRED"))),
         error_from_response(502, {}, b"<html>bad gateway</html>"),
         PlaidTimeoutError("no answer", timeout=3.0),
+        PlaidConnectionError("certificate did not verify", transient=False),
     ],
 )
 def test_errors_pickle(exc: PlaidError) -> None:
@@ -175,4 +177,4 @@ def test_errors_pickle(exc: PlaidError) -> None:
     copy = pickle.loads(pickle.dumps(exc))  # noqa: S301 - our own object
     assert type(copy) is type(exc)
     assert str(copy) == str(exc)
-    assert vars(copy).keys() == vars(exc).keys()
+    assert vars(copy) == vars(exc)
