@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterable
 
 from tests.samples import response_doc
 
-Answer = Callable[[bytes], bytes]
-"""The bytes to write back, given the request's bytes (head and body)."""
+Answer = Callable[[bytes], bytes | Iterable[bytes]]
+"""The bytes to write back, given the request's bytes (head and body): all at once, or piece
+by piece (each written when the client has read the one before)."""
 
 OK_BODY = json.dumps(response_doc()).encode()
 
@@ -55,12 +57,16 @@ class BytesServer:
             )
             body = await reader.readexactly(length)
             self.requests += 1
-            writer.write(self.answer(head + body))
-            await writer.drain()
+            answer = self.answer(head + body)
+            for piece in [answer] if isinstance(answer, bytes) else answer:
+                writer.write(piece)
+                await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client gave up first: that is what some tests want
         finally:
             writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
 
     async def __aenter__(self) -> BytesServer:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
