@@ -10,6 +10,7 @@ the client, and each call turns that cancellation (and only that one) into a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from .errors import PlaidConnectionError
 
@@ -71,7 +72,6 @@ class CallTracker:
         if not self._unwinding:
             return
         self._idle = asyncio.Event()
-        try:
+        # A call stuck in a limiter that ignores cancellation: close the pool anyway.
+        with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._idle.wait(), _UNWIND_SECONDS)
-        except asyncio.TimeoutError:
-            pass  # a call stuck in a limiter that ignores cancellation; close the pool anyway

@@ -162,9 +162,7 @@ class AiohttpTransport:
             raise PlaidConnectionError(f"connection failed: {type(exc).__name__}: {exc}") from exc
         # Raised here, not in the ``except``, so that aiohttp's exception, which quotes the
         # server's bytes, is not kept as ``__context__``.
-        raise PlaidResponseError(
-            f"malformed HTTP answer: {malformed}", status=0, transient=False
-        )
+        raise PlaidResponseError(f"malformed HTTP answer: {malformed}", status=0, transient=False)
 
     async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:
         """The decoded body, or a :class:`PlaidResponseError` once it passes the cap."""

@@ -7,8 +7,8 @@ lying Content-Length; this server writes whatever it is told to, straight onto t
 from __future__ import annotations
 
 import asyncio
-import json
 import contextlib
+import json
 from collections.abc import Callable, Iterable
 
 from tests.samples import response_doc

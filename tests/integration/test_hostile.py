@@ -94,9 +94,9 @@ async def test_a_valid_body_is_read_whatever_the_content_type_and_2xx(
     content_type: str | None, status: str
 ) -> None:
     """Lenient where it is safe: the body is parsed and checked against the schema anyway."""
-    async with fixed(http_answer(OK_BODY, status=status, content_type=content_type)) as server:
-        async with client_for(server) as client:
-            resp = await client.accounts_get(TOKEN)
+    raw = http_answer(OK_BODY, status=status, content_type=content_type)
+    async with fixed(raw) as server, client_for(server) as client:
+        resp = await client.accounts_get(TOKEN)
     assert resp.request_id == "bkVE1BHWMAZ9Rnr"
 
 
@@ -141,10 +141,10 @@ async def test_a_2xx_body_that_is_not_plaids_is_a_response_error(
     [b"\xff\xfe invalid utf-8 \x80", b'{"error_type": "\xff\xfe", "error_code": 1}', b"[1, 2]"],
 )
 async def test_an_error_status_with_a_body_that_is_not_plaids(body: bytes) -> None:
-    async with fixed(http_answer(body, status="400 Bad Request")) as server:
-        async with client_for(server) as client:
-            with pytest.raises(PlaidResponseError) as info:
-                await client.accounts_get(TOKEN)
+    raw = http_answer(body, status="400 Bad Request")
+    async with fixed(raw) as server, client_for(server) as client:
+        with pytest.raises(PlaidResponseError) as info:
+            await client.accounts_get(TOKEN)
     assert info.value.status == 400
 
 
@@ -187,7 +187,7 @@ async def test_a_compression_bomb_is_stopped_at_the_cap(encoding: str) -> None:
 
 
 async def test_a_chunked_body_without_length_is_stopped_at_the_cap() -> None:
-    def endless(_: bytes) -> Iterator[bytes]:
+    def endless(request: bytes) -> Iterator[bytes]:
         yield b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
         chunk = b"10000\r\n" + b" " * 65536 + b"\r\n"
         for _ in range(INFLATED // 65536):

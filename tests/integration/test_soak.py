@@ -12,8 +12,8 @@ import asyncio
 import gc
 import logging
 import os
-import time
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
