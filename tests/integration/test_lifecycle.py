@@ -54,6 +54,21 @@ async def test_aclose_ends_the_calls_in_flight_at_once(plaid_sandbox: SandboxSer
     await wait_until(lambda: asyncio.all_tasks() <= before)  # the emulator's handlers too
 
 
+async def test_aclose_ends_a_call_waiting_on_the_rate_limiter(
+    plaid_sandbox: SandboxServer,
+) -> None:
+    plaid_sandbox.enqueue("hang")
+    client = plaid_sandbox.client(rate_limiter=0.1)  # one request every 10 s
+    calls = [asyncio.create_task(client.accounts_get(plaid_sandbox.token(i))) for i in range(2)]
+    await wait_until(lambda: plaid_sandbox.stats.in_flight == 1)
+    start = time.monotonic()
+    await client.aclose()
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    assert time.monotonic() - start < 1.0
+    assert all(isinstance(outcome, PlaidConnectionError) for outcome in outcomes), outcomes
+    assert plaid_sandbox.stats.requests == 1
+
+
 async def test_the_callers_own_cancellation_stays_a_cancellation(
     plaid_sandbox: SandboxServer,
 ) -> None:
