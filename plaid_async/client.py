@@ -18,7 +18,7 @@ from ._config import check_credential, check_seconds, resolve_base_url, timeouts
 from ._redact import fingerprint
 from .batch import BatchProgress, ItemResult, run_many
 from .endpoints import ACCOUNTS_BALANCE_GET, ACCOUNTS_GET, Endpoint
-from .errors import PlaidTimeoutError
+from .errors import PlaidTimeoutError, RateLimitWaitTimeout
 from .models import (
     AccountsBalanceGetRequest,
     AccountsBalanceGetRequestOptions,
@@ -340,7 +340,7 @@ async def _wait_for_budget(
     try:
         await asyncio.wait_for(acquire_all(), time_left)
     except asyncio.TimeoutError:  # not the builtin TimeoutError before Python 3.11
-        raise PlaidTimeoutError(
+        raise RateLimitWaitTimeout(
             "the deadline passed while waiting for rate-limit budget; nothing was sent",
             timeout=time_left,
         ) from None

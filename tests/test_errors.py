@@ -20,7 +20,9 @@ from plaid_async import (
     PlaidError,
     PlaidResponseError,
     PlaidTimeoutError,
+    RateLimiterUnavailableError,
     RateLimitExceededError,
+    RateLimitWaitTimeout,
 )
 from plaid_async.errors import error_from_response, retry_after_seconds
 from tests.samples import SECRET, TOKEN, error_doc
@@ -169,6 +171,8 @@ def test_retry_after_is_carried_by_the_error() -> None:
         error_from_response(400, {}, _body(error_doc("ITEM_ERROR", "ITEM_LOGIN_REQUIRED"))),
         error_from_response(502, {}, b"<html>bad gateway</html>"),
         PlaidTimeoutError("no answer", timeout=3.0),
+        RateLimitWaitTimeout("no budget in time", timeout=1.5),
+        RateLimiterUnavailableError("Redis is down"),
         PlaidConnectionError("certificate did not verify", transient=False),
     ],
 )
