@@ -16,6 +16,10 @@ So the docs cannot drift from the code. The rules a block is written to (also in
 - A block that defines ``test_*`` functions has each called, with its arguments taken from the
   namespace (``plaid_sandbox``, ``plaid_client``), as pytest would.
 - A ``PlaidClient`` left open in the namespace is closed after the block.
+- A block whose first line is a comment naming a file (``# tests/test_balances.py``) is a file of
+  the reader's project: a page's such blocks are written out together and run by pytest in a
+  fresh process, with pytest-asyncio's auto mode and the plugin the package installs, as the
+  reader's own suite would run them. Every test they define must pass.
 
 A failing block fails its own test, named ``docs/page.md:LINE``, and its traceback points at the
 line of the page.
@@ -91,6 +95,16 @@ def python_blocks() -> list[Block]:
         relative = page.relative_to(ROOT).as_posix()
         found += [b for b in blocks_of(page.read_text("utf-8"), relative) if b.language == "python"]
     return found
+
+
+_FILE_HEADER = re.compile(r"#\s*(?P<path>[\w-]+(?:/[\w-]+)*\.py)\s*")
+
+
+def file_of(block: Block) -> str | None:
+    """The project file a block stands for (its first line names it), or None."""
+    first = block.source.partition("\n")[0]
+    match = _FILE_HEADER.fullmatch(first)
+    return match["path"] if match else None
 
 
 class Recorder:
@@ -200,12 +214,40 @@ async def docs_namespace(
     return await namespace_for(plaid_sandbox, client)
 
 
-BLOCKS = python_blocks()
+BLOCKS = [b for b in python_blocks() if file_of(b) is None]
+PROJECTS: dict[str, list[Block]] = {}
+for _block in python_blocks():
+    if file_of(_block) is not None:
+        PROJECTS.setdefault(_block.path, []).append(_block)
+
+_PROJECT_INI = """\
+[pytest]
+asyncio_mode = auto
+asyncio_default_fixture_loop_scope = function
+pythonpath = .
+addopts = --strict-markers -p no:cacheprovider
+"""
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[b.id for b in BLOCKS])
 async def test_doc_block(block: Block, docs_namespace: dict[str, Any]) -> None:
     await run_block(block, docs_namespace)
+
+
+@pytest.mark.parametrize("page", sorted(PROJECTS))
+def test_doc_project(page: str, pytester: pytest.Pytester) -> None:
+    """A page's project files, run by pytest as the reader's suite: every test passes."""
+    tests = 0
+    for block in PROJECTS[page]:
+        path = pytester.path / str(file_of(block))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(block.source, encoding="utf-8")
+        if path.name.startswith("test_"):
+            tests += len(re.findall(r"^(?:async )?def test_", block.source, re.M))
+    pytester.makeini(_PROJECT_INI)
+    result = pytester.runpytest_subprocess()
+    assert tests > 0
+    result.assert_outcomes(passed=tests)
 
 
 # -- the harness itself ---------------------------------------------------------------------
@@ -238,10 +280,18 @@ def test_blocks_of_finds_fences_languages_and_lines() -> None:
     ]
 
 
+def test_file_blocks_are_told_from_snippets() -> None:
+    assert file_of(Block("p.md", 1, "python", "# tests/test_x.py\nimport x\n")) == "tests/test_x.py"
+    assert file_of(Block("p.md", 1, "python", "# myapp/balances.py\n")) == "myapp/balances.py"
+    assert file_of(Block("p.md", 1, "python", "# the reader's code\nx = 1\n")) is None
+    assert file_of(Block("p.md", 1, "python", "x = 1  # tests/test_x.py\n")) is None
+
+
 def test_the_docs_have_python_blocks_on_every_guide() -> None:
     pages_with_code = {b.path for b in BLOCKS}
     for page in ("README.md", "docs/getting-started.md", "docs/web-app.md", "docs/migrating.md"):
         assert page in pages_with_code
+    assert "docs/testing.md" in PROJECTS
 
 
 async def test_a_failing_block_names_its_page_and_line() -> None:

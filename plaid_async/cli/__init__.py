@@ -16,8 +16,11 @@ _EXTRA_MODULES = ("click", "rich")
 
 
 def main() -> None:
-    """The ``plaid-async`` console script."""
+    """The ``plaid-async`` console script. click's errors become one line on stderr (click
+    alone prints usage over four lines), with click's exit codes: 2 for a usage error."""
     try:
+        import click
+
         from .app import cli
     except ModuleNotFoundError as exc:
         missing = (exc.name or "").partition(".")[0]
@@ -27,7 +30,19 @@ def main() -> None:
             f"Error: plaid-async needs {missing}, from the cli extra: "
             "pip install 'plaid-async[cli]'"
         )
-    cli(prog_name="plaid-async")
+    try:
+        code = cli.main(prog_name="plaid-async", standalone_mode=False)
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        click.echo(f"Error: {exc.format_message()}{hint}", err=True)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        click.echo(f"Error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def __getattr__(name: str) -> Any:

@@ -161,8 +161,8 @@ def serve(
         server = SandboxServer(
             host=host,
             port=port,
-            client_id=client_id or DEFAULT_CLIENT_ID,
-            secret=secret or DEFAULT_SECRET,
+            client_id=DEFAULT_CLIENT_ID if client_id is None else client_id,
+            secret=DEFAULT_SECRET if secret is None else secret,
             faults=faults,
             seed=seed,
             rate_limits=rate_limits,
