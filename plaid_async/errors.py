@@ -180,7 +180,22 @@ class RateLimiterUnavailableError(PlaidError):
 
 
 class PlaidConnectionError(PlaidError):
-    """No HTTP answer: refused, reset, DNS, TLS. The cause is ``__cause__``."""
+    """No HTTP answer: refused, reset, DNS, TLS. The cause is ``__cause__``.
+
+    ``transient`` is False when trying again cannot help: a TLS certificate that does not
+    verify.
+    """
+
+    def __init__(self, message: str, *, transient: bool = True) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+    def __reduce__(self) -> Any:
+        return (_rebuild_connection_error, (str(self), self.transient))
+
+
+def _rebuild_connection_error(message: str, transient: bool) -> PlaidConnectionError:
+    return PlaidConnectionError(message, transient=transient)
 
 
 class PlaidResponseError(PlaidError):

@@ -16,6 +16,7 @@ from plaid_async import (
     ItemError,
     OAuthError,
     PlaidAPIError,
+    PlaidConnectionError,
     PlaidError,
     PlaidResponseError,
     PlaidTimeoutError,
@@ -172,6 +173,7 @@ def test_retry_after_is_carried_by_the_error() -> None:
         PlaidTimeoutError("no answer", timeout=3.0),
         RateLimitWaitTimeout("no budget in time", timeout=1.5),
         RateLimiterUnavailableError("Redis is down"),
+        PlaidConnectionError("certificate did not verify", transient=False),
     ],
 )
 def test_errors_pickle(exc: PlaidError) -> None:
@@ -179,4 +181,4 @@ def test_errors_pickle(exc: PlaidError) -> None:
     copy = pickle.loads(pickle.dumps(exc))  # noqa: S301 - our own object
     assert type(copy) is type(exc)
     assert str(copy) == str(exc)
-    assert vars(copy).keys() == vars(exc).keys()
+    assert vars(copy) == vars(exc)
