@@ -157,6 +157,8 @@ def run_refresh(options: RefreshOptions) -> int:
 async def _refresh(
     connection: Connection, options: RefreshOptions, shared: SharedLimit | None
 ) -> int:
+    """The run, in one event loop (the limiters' Redis connections belong to it): Redis is
+    checked first, so that a Redis that cannot be used leaves --out untouched."""
     async with contextlib.AsyncExitStack() as stack:
         if shared is not None:
             await stack.enter_async_context(shared)
