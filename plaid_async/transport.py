@@ -35,7 +35,7 @@ class RawResponse:
 
 @functools.cache
 def _verified_context() -> ssl.SSLContext:
-    """The system's CAs, certificates and host names verified; one per process, made on first use.
+    """The system's CAs, certificates and host names verified; one per process.
 
     Passed with every request, so that a connector of the user's made with ``ssl=False`` (which
     aiohttp would fall back to for a request's ``ssl=True``) cannot turn verification off.
@@ -89,7 +89,9 @@ class AiohttpTransport:
         self._max_connections = max_connections
         self._connect_timeout = connect_timeout
         self._max_response_bytes = max_response_bytes
-        self._ssl: ssl.SSLContext | None = check_ssl_context(ssl_context)
+        # Made here, not on the first call: loading the system's CAs takes tens of milliseconds,
+        # which on the first call would land between a rate limiter's grant and the send.
+        self._ssl: ssl.SSLContext = check_ssl_context(ssl_context) or _verified_context()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
 
@@ -103,8 +105,6 @@ class AiohttpTransport:
         loop = asyncio.get_running_loop()
         if self._loop is None:
             self._loop = loop
-            if self._ssl is None:
-                self._ssl = _verified_context()
         elif self._loop is not loop:
             raise RuntimeError(
                 "this PlaidClient is bound to the event loop it first ran on; "

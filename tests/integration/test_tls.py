@@ -162,3 +162,29 @@ def test_verification_cannot_be_turned_off_by_accident(
 ) -> None:
     with pytest.raises(error, match=match):
         PlaidClient(CLIENT_ID, SECRET, ssl=value)  # type: ignore[arg-type]
+
+
+def test_the_verifying_context_is_made_with_the_client_not_on_its_first_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Loading the system's CAs takes tens of milliseconds; on the first call it would fall
+    between a shared rate limiter's grant and the send, and a budget kept to the millisecond
+    (``tests/redis/test_shared_budget.py``) would see Plaid's 429s."""
+    from plaid_async import transport
+
+    made: list[ssl.SSLContext] = []
+    real = ssl.create_default_context
+
+    def counting(*args: object, **kwargs: object) -> ssl.SSLContext:
+        made.append(real())
+        return made[-1]
+
+    transport._verified_context.cache_clear()
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    try:
+        PlaidClient(CLIENT_ID, SECRET, environment="production")
+        assert len(made) == 1
+        PlaidClient(CLIENT_ID, SECRET, environment="production")
+        assert len(made) == 1  # one per process
+    finally:
+        transport._verified_context.cache_clear()
