@@ -58,7 +58,21 @@ def loads(data: bytes | str) -> Any:
     ``NaN`` and ``Infinity``, which Python's json module reads but RFC 8259 does not have, are a
     ``ValueError``: a ``Decimal('NaN')`` balance would break every comparison made with it.
     """
-    return json.loads(data, parse_float=Decimal, parse_constant=_reject_constant)
+    # json.loads with these arguments would build a decoder on every call; this is its body
+    # with one decoder built once.
+    if isinstance(data, str):
+        if data.startswith("\ufeff"):
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", data, 0)
+    elif isinstance(data, bytes | bytearray):
+        data = data.decode(json.detect_encoding(data), "surrogatepass")
+    else:
+        raise TypeError(
+            f"the JSON object must be str, bytes or bytearray, not {type(data).__name__}"
+        )
+    return _DECODER.decode(data)
+
+
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
 
 
 # --------------------------------------------------------------------------------------------
