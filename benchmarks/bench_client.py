@@ -111,7 +111,7 @@ async def _gather_bounded(call: Callable[[], Any], n: int, concurrency: int) -> 
     await asyncio.gather(*(one() for _ in range(n)))
 
 
-def _measure(run: Callable[[], None]) -> Measured:
+def _measure(run: Callable[[], object]) -> Measured:
     gc.collect()
     wall, cpu = time.perf_counter(), time.process_time()
     run()
@@ -205,9 +205,7 @@ def http_rounds(
         order = list(clients[r % len(clients) :]) + list(clients[: r % len(clients)])
         for name in order:
             results[name].append(RUNNERS[name](url, n, concurrency))
-        summary = ", ".join(
-            f"{name} {results[name][-1][1] / n * 1e6:.0f} us" for name in clients
-        )
+        summary = ", ".join(f"{name} {results[name][-1][1] / n * 1e6:.0f} us" for name in clients)
         print(f"  round {r + 1}/{rounds}: CPU per request: {summary}", flush=True)
     return results
 
@@ -345,9 +343,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-http", action="store_true", help="only the parsing benchmark")
     parser.add_argument("--no-parse", action="store_true", help="only the HTTP benchmark")
     parser.add_argument("--quick", action="store_true", help="a short run: -n 600 -r 3")
-    parser.add_argument(
-        "--check", action="store_true", help="exit 1 if a target ratio is missed"
-    )
+    parser.add_argument("--check", action="store_true", help="exit 1 if a target ratio is missed")
     args = parser.parse_args(argv)
     if args.quick:
         args.requests, args.rounds = 600, 3

@@ -51,13 +51,12 @@ def make_structure_fn(
         "_not_a_dict": not_a_dict,
         "_known": frozenset(a.name for a in attrs.fields(cls) if a.name != "extra"),
     }
-    lines = [
-        "def structure(d, _=None):",
-        "    if type(d) is not dict:",
-        "        return _not_a_dict(d)",
-        "    g = d.get",
-    ]
+    lines: list[str] = []
     args: list[str] = []
+    # cattrs reads the fields that have a default first, then the required ones: so do we, so
+    # that a body with two faults fails on the same one.
+    required: list[str] = []
+    fetched: list[tuple[str, str]] = []  # (variable, key) of fields read with ``d.get``
     for i, a in enumerate(attrs.fields(cls)):
         if a.name == "extra":
             continue
@@ -68,11 +67,11 @@ def make_structure_fn(
         convert, none_is_none = _conversion(var, a.type, conv, exact, enum_members, names, i)
         key = repr(a.name)
         if a.default is attrs.NOTHING:  # required: a missing key is a KeyError, as in cattrs
-            lines.append(f"    {var} = d[{key}]")
-            lines.extend(f"    {line}" for line in convert)
+            required.append(f"    {var} = d[{key}]")
+            required.extend(f"    {line}" for line in convert)
         elif a.default is None and none_is_none:
             # Missing and null both give None, which is the default.
-            lines.append(f"    {var} = g({key})")
+            fetched.append((var, a.name))
             lines.extend(f"    {line}" for line in convert)
         else:
             names[f"_default{i}"] = a.default
@@ -84,7 +83,15 @@ def make_structure_fn(
                 lines.append(f"        {var} = _default{i}.factory()")
             else:
                 lines.append(f"        {var} = _default{i}")
-    lines += _construction(cls, args, names)
+    head = [
+        "def structure(d, _=None):",
+        "    if type(d) is not dict:",
+        "        return _not_a_dict(d)",
+    ]
+    if fetched:  # all at once: map runs the lookups without a Python call each
+        names["_fetched"] = tuple(key for _, key in fetched)
+        head.append(f"    {', '.join(var for var, _ in fetched)}, = map(d.get, _fetched)")
+    lines = head + lines + required + _construction(cls, args, names)
     source = "\n".join(lines)
     exec(compile(source, f"<plaid_async structure {cls.__qualname__}>", "exec"), names)  # noqa: S102
     function: Callable[[Any, Any], Any] = names["structure"]
@@ -108,11 +115,12 @@ def _construction(cls: type, args: list[str], names: dict[str, Any]) -> list[str
             for hook in ("__attrs_pre_init__", "__attrs_post_init__", "__attrs_init_subclass__")
         )
     )
+    names["_all_known"] = names["_known"].issuperset
     unknown = "{k: v for k, v in d.items() if k not in _known}"
     if not plain:
         call = ", ".join(args)
         return [
-            "    if d.keys() <= _known:",
+            "    if _all_known(d):",
             f"        return _cls({call})",
             f"    return _cls({call}, extra={unknown})",
         ]
@@ -123,7 +131,7 @@ def _construction(cls: type, args: list[str], names: dict[str, Any]) -> list[str
         lines.append(f"    _set_{var}(o, {var})")
     names["_set_extra"] = cls.__dict__["extra"].__set__
     lines += [
-        f"    _set_extra(o, {{}} if d.keys() <= _known else {unknown})",
+        f"    _set_extra(o, {{}} if _all_known(d) else {unknown})",
         "    return o",
     ]
     return lines
@@ -165,7 +173,9 @@ def _conversion(
         names[f"_hook{i}"] = hook
         lookup = f"_members{i}({var}, {var})"
         line = f"{var} = {lookup} if type({var}) is str else _hook{i}({var}, _type{i})"
-        return [line], type(None) in typing.get_args(tp)
+        if type(None) in typing.get_args(tp):  # the hook turns None into None: skip the call
+            return [f"if {var} is not None:", f"    {line}"], True
+        return [line], False
     inner = _optional_part(tp)
     if inner is not None and _is_default_optional(hook, conv):
         inner_hook = conv.get_structure_hook(inner)
