@@ -29,18 +29,13 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
-import aiohttp
-import plaid
-from plaid.api import plaid_api
-from plaid.model.accounts_get_request import AccountsGetRequest as PlaidPythonRequest
-from plaid.model.accounts_get_response import AccountsGetResponse as PlaidPythonResponse
-
-from plaid_async import PlaidClient
-from plaid_async.models import AccountsGetResponse
-from plaid_async.protocol import decode_response
-from plaid_async.sandbox import DEFAULT_CLIENT_ID, DEFAULT_SECRET
 from plaid_async.sandbox.data import item_for, sandbox_token
+from plaid_async.sandbox.server import DEFAULT_CLIENT_ID, DEFAULT_SECRET
 from plaid_async.sandbox.wire import dumps
+
+# Each measurement runs in a fresh process of its own (``--child``), which imports only the
+# client it measures: plaid-python's thousands of model classes would otherwise sit in every
+# client's heap and slow its garbage collections.
 
 TOKEN = sandbox_token(1)
 """An access token whose Item has 3 accounts, like the 3-account parsing case."""
@@ -127,6 +122,8 @@ async def _async_measure(call: Callable[[], Any], n: int, concurrency: int) -> M
 
 
 def run_plaid_async(url: str, n: int, concurrency: int) -> Measured:
+    from plaid_async import PlaidClient
+
     async def main() -> Measured:
         async with PlaidClient(DEFAULT_CLIENT_ID, DEFAULT_SECRET, base_url=url) as client:
 
@@ -141,6 +138,8 @@ def run_plaid_async(url: str, n: int, concurrency: int) -> Measured:
 
 def run_raw_aiohttp(url: str, n: int, concurrency: int) -> Measured:
     """The floor: one session, a semaphore, ``json.loads``; no retries, no models."""
+    import aiohttp
+
     headers = {
         "Content-Type": "application/json",
         "PLAID-CLIENT-ID": DEFAULT_CLIENT_ID,
@@ -164,7 +163,10 @@ def run_raw_aiohttp(url: str, n: int, concurrency: int) -> Measured:
     return asyncio.run(main())
 
 
-def _plaid_python_api(url: str, pool_size: int) -> plaid_api.PlaidApi:
+def _plaid_python_api(url: str, pool_size: int) -> Any:
+    import plaid
+    from plaid.api import plaid_api
+
     configuration = plaid.Configuration(
         host=url,
         api_key={
@@ -179,10 +181,12 @@ def _plaid_python_api(url: str, pool_size: int) -> plaid_api.PlaidApi:
 
 def run_plaid_python(url: str, n: int, concurrency: int) -> Measured:
     """The official client, as a sync client is run concurrently: one thread per call in flight."""
+    from plaid.model.accounts_get_request import AccountsGetRequest
+
     api = _plaid_python_api(url, concurrency)
 
     def call(_: int) -> None:
-        resp = api.accounts_get(PlaidPythonRequest(access_token=TOKEN))
+        resp = api.accounts_get(AccountsGetRequest(access_token=TOKEN))
         assert len(resp.accounts) == 3
 
     with ThreadPoolExecutor(concurrency) as pool:
@@ -197,6 +201,13 @@ RUNNERS: Mapping[str, Callable[[str, int, int], Measured]] = {
 }
 
 
+def _child(*args: str) -> Any:
+    """Run ``--child args`` in a fresh interpreter; what it printed, as JSON."""
+    command = [sys.executable, __file__, "--child", *args]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout  # noqa: S603
+    return json.loads(out)
+
+
 def http_rounds(
     url: str, n: int, concurrency: int, rounds: int, clients: Sequence[str]
 ) -> dict[str, list[Measured]]:
@@ -204,7 +215,8 @@ def http_rounds(
     for r in range(rounds):
         order = list(clients[r % len(clients) :]) + list(clients[: r % len(clients)])
         for name in order:
-            results[name].append(RUNNERS[name](url, n, concurrency))
+            wall, cpu = _child("http", name, url, str(n), str(concurrency))
+            results[name].append((wall, cpu))
         summary = ", ".join(f"{name} {results[name][-1][1] / n * 1e6:.0f} us" for name in clients)
         print(f"  round {r + 1}/{rounds}: CPU per request: {summary}", flush=True)
     return results
@@ -239,50 +251,52 @@ class _PlaidPythonResponse:
         self.data = data
 
 
-def parsers() -> dict[str, Callable[[bytes], object]]:
+def make_parser(name: str) -> Callable[[bytes], object]:
+    if name == "json.loads":
+        return json.loads
+    if name == "plaid-async":
+        from plaid_async.models import AccountsGetResponse
+        from plaid_async.protocol import decode_response
+
+        return lambda body: decode_response(200, {}, body, AccountsGetResponse)
+    from plaid.model.accounts_get_response import AccountsGetResponse as Official
+
     api_client = _plaid_python_api("http://127.0.0.1:1", 1).api_client
 
     def plaid_python(body: bytes) -> object:
         # ApiClient.__call_api decodes the bytes, then calls deserialize (json.loads, then
         # validate_and_convert_types into the models, with type checks as by default).
-        return api_client.deserialize(
-            _PlaidPythonResponse(body.decode("utf-8")), (PlaidPythonResponse,), True
-        )
+        return api_client.deserialize(_PlaidPythonResponse(body.decode("utf-8")), (Official,), True)
 
-    return {
-        "plaid-async": lambda body: decode_response(200, {}, body, AccountsGetResponse),
-        "json.loads": json.loads,
-        "plaid-python": plaid_python,
-    }
+    return plaid_python
 
 
-def _loops_for(parse: Callable[[bytes], object], body: bytes, budget: float) -> int:
-    """How many calls take about ``budget`` CPU seconds."""
+PARSERS = ("plaid-async", "json.loads", "plaid-python")
+
+
+def parse_cost(name: str, accounts: int, budget: float) -> float:
+    """CPU seconds per body for parser ``name``, timed over about ``budget`` seconds."""
+    parse, body = make_parser(name), response_body(accounts)
     loops = 1
     while True:
-        spent = _cpu_per_call(parse, body, loops) * loops
-        if spent >= budget / 4:
-            return max(1, int(loops * budget / spent))
-        loops *= 4
-
-
-def _cpu_per_call(parse: Callable[[bytes], object], body: bytes, loops: int) -> float:
-    start = time.process_time()
-    for _ in range(loops):
-        parse(body)
-    return (time.process_time() - start) / loops
+        gc.collect()
+        start = time.process_time()
+        for _ in range(loops):
+            parse(body)
+        spent = time.process_time() - start
+        if spent >= budget:
+            return spent / loops
+        loops = max(loops * 2, int(loops * budget * 1.2 / max(spent, 1e-6)))
 
 
 def parse_rounds(rounds: int, budget: float) -> dict[int, dict[str, list[float]]]:
-    funcs = parsers()
-    results: dict[int, dict[str, list[float]]] = {}
-    for accounts in (3, 100):
-        body = response_body(accounts)
-        loops = {name: _loops_for(parse, body, budget) for name, parse in funcs.items()}
-        results[accounts] = {name: [] for name in funcs}
-        for _ in range(rounds):
-            for name, parse in funcs.items():
-                results[accounts][name].append(_cpu_per_call(parse, body, loops[name]))
+    results: dict[int, dict[str, list[float]]] = {3: {}, 100: {}}
+    for accounts, by_name in results.items():
+        for name in PARSERS:
+            by_name[name] = []
+        for r in range(rounds):
+            for name in PARSERS[r % 3 :] + PARSERS[: r % 3]:
+                by_name[name].append(_child("parse", name, str(accounts), str(budget)))
     return results
 
 
@@ -332,7 +346,21 @@ def report_parse(results: Mapping[int, Mapping[str, list[float]]]) -> list[str]:
     return failures
 
 
+def child(args: Sequence[str]) -> None:
+    """One measurement in this fresh process, printed as JSON for the parent."""
+    if args[0] == "http":
+        name, url, n, concurrency = args[1:]
+        print(json.dumps(RUNNERS[name](url, int(n), int(concurrency))))
+    else:
+        name, accounts, budget = args[1:]
+        print(json.dumps(parse_cost(name, int(accounts), float(budget))))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child"]:
+        child(argv[1:])
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", "--requests", type=int, default=3000, help="calls per run")
     parser.add_argument("-c", "--concurrency", type=int, default=16, help="calls in flight")
