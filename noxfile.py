@@ -1,4 +1,4 @@
-"""Developer sessions: ``nox -s tests``, ``lint``, ``typecheck``."""
+"""Developer sessions: ``nox -s tests``, ``lint``, ``typecheck``, ``bench``."""
 
 from __future__ import annotations
 
@@ -28,3 +28,11 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict over the package and the tests."""
     session.install("-e", ".[test,lint]")
     session.run("mypy", "--strict")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The client benchmarks (docs/performance.md); quick unless given arguments, such as
+    ``-- -n 3000 -r 9``."""
+    session.install("-e", ".[test]")  # plaid-python, the official client, is in the test extra
+    session.run("python", "benchmarks/bench_client.py", *(session.posargs or ["--quick"]))
