@@ -1,4 +1,4 @@
-"""Developer sessions: ``nox -s tests``, ``lint``, ``typecheck``, ``docs``."""
+"""Developer sessions: ``nox -s tests``, ``lint``, ``typecheck``, ``docs``, ``bench``."""
 
 from __future__ import annotations
 
@@ -35,3 +35,11 @@ def docs(session: nox.Session) -> None:
     """The documentation site, built with ``--strict``: a broken link or reference fails."""
     session.install("-e", ".[docs]")
     session.run("mkdocs", "build", "--strict", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The client benchmarks (docs/performance.md); quick unless given arguments, such as
+    ``-- -n 3000 -r 9``."""
+    session.install("-e", ".[test]")  # plaid-python, the official client, is in the test extra
+    session.run("python", "benchmarks/bench_client.py", *(session.posargs or ["--quick"]))

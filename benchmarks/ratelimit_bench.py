@@ -16,6 +16,7 @@ import asyncio
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -43,14 +44,15 @@ async def cost_us(limiter: RateLimiter, requests: int, concurrency: int) -> floa
 async def costs(redis_url: str, requests: int, rounds: int) -> None:
     print("| limiter | µs per request, 1 task | µs per request, 32 tasks |")
     print("| --- | ---: | ---: |")
-    for name, make in [
+    makers: list[tuple[str, Callable[[], RateLimiter]]] = [
         ("LocalRateLimiter(rate)", lambda: LocalRateLimiter(10**9)),
         ("LocalRateLimiter(budgets)", lambda: LocalRateLimiter(budgets=UNLIMITED)),
         (
             "RedisRateLimiter (loopback)",
             lambda: RedisRateLimiter(redis_url, client_id="bench", budgets=UNLIMITED),
         ),
-    ]:
+    ]
+    for name, make in makers:
         figures = []
         for concurrency in (1, 32):
             runs = []

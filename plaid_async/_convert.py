@@ -24,9 +24,10 @@ from typing import Any
 
 import attrs
 from cattrs import Converter
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.gen import make_dict_unstructure_fn, override
 
 from . import models
+from ._structure import make_structure_fn
 
 __all__ = ["converter", "format_datetime", "loads", "parse_datetime"]
 
@@ -57,7 +58,21 @@ def loads(data: bytes | str) -> Any:
     ``NaN`` and ``Infinity``, which Python's json module reads but RFC 8259 does not have, are a
     ``ValueError``: a ``Decimal('NaN')`` balance would break every comparison made with it.
     """
-    return json.loads(data, parse_float=Decimal, parse_constant=_reject_constant)
+    # json.loads with these arguments would build a decoder on every call; this is its body
+    # with one decoder built once.
+    if isinstance(data, str):
+        if data.startswith("\ufeff"):
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", data, 0)
+    elif isinstance(data, bytes | bytearray):
+        data = data.decode(json.detect_encoding(data), "surrogatepass")
+    else:
+        raise TypeError(
+            f"the JSON object must be str, bytes or bytearray, not {type(data).__name__}"
+        )
+    return _DECODER.decode(data)
+
+
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
 
 
 # --------------------------------------------------------------------------------------------
@@ -183,32 +198,33 @@ def _open_enum_of(tp: Any) -> type[enum.Enum] | None:
     return other if isinstance(other, type) and issubclass(other, enum.Enum) else None
 
 
-def _structure_open_enum_factory(tp: Any) -> Callable[[Any, Any], Any]:
-    enum_cls = _open_enum_of(tp)
-    assert enum_cls is not None
-    members: Mapping[str, Any] = enum_cls._value2member_map_
-    nullable = type(None) in _union_args(tp)
+class _OpenEnumHook:
+    """The structure hook of one open enum: a known value becomes its member, any other
+    string stays itself (``members`` is read by the generated model functions too)."""
 
-    def structure(value: Any, _: Any) -> Any:
+    def __init__(self, tp: Any) -> None:
+        enum_cls = _open_enum_of(tp)
+        assert enum_cls is not None
+        self.enum_cls = enum_cls
+        self.members: Mapping[str, Any] = enum_cls._value2member_map_
+        self.nullable = type(None) in _union_args(tp)
+
+    def __call__(self, value: Any, _: Any) -> Any:
         if isinstance(value, str):
-            return members.get(value, value)
-        if value is None and nullable:
+            return self.members.get(value, value)
+        if value is None and self.nullable:
             return None
         if isinstance(value, int) and not isinstance(value, bool):
             text = str(value)  # a digit-only subtype such as 529, sent unquoted
-            return members.get(text, text)
-        raise _type_error(f"a {enum_cls.__name__} string", value)
-
-    return structure
+            return self.members.get(text, text)
+        raise _type_error(f"a {self.enum_cls.__name__} string", value)
 
 
 def _unstructure_open_enum(value: Any) -> Any:
     return value.value if isinstance(value, enum.Enum) else value
 
 
-converter.register_structure_hook_factory(
-    lambda tp: _open_enum_of(tp) is not None, _structure_open_enum_factory
-)
+converter.register_structure_hook_factory(lambda tp: _open_enum_of(tp) is not None, _OpenEnumHook)
 converter.register_unstructure_hook_func(
     lambda tp: _open_enum_of(tp) is not None, _unstructure_open_enum
 )
@@ -228,6 +244,20 @@ def _structure_tuple_factory(tp: Any, conv: Converter) -> Callable[[Any, Any], A
     if item_type is Any:
         return lambda value, _: () if value is None else tuple(_as_list(value))
     item_hook = conv.get_structure_hook(item_type)
+    if isinstance(item_hook, _OpenEnumHook):
+        members = item_hook.members.get
+
+        def structure_enums(value: Any, _: Any) -> tuple[Any, ...]:
+            if value is None:
+                return ()
+            return tuple(
+                [
+                    members(item, item) if type(item) is str else item_hook(item, item_type)
+                    for item in _as_list(value)
+                ]
+            )
+
+        return structure_enums
 
     def structure(value: Any, _: Any) -> tuple[Any, ...]:
         if value is None:
@@ -255,26 +285,29 @@ def _is_response_model(tp: Any) -> bool:
 
 
 def _structure_model_factory(cls: type, conv: Converter) -> Callable[[Any, Any], Any]:
-    base: Callable[[Any, Any], Any] = make_dict_structure_fn(
-        cls, conv, _cattrs_detailed_validation=False, extra=override(omit=True)
-    )
-    known = frozenset(a.name for a in attrs.fields(cls) if a.name != "extra")
     null_is_empty = cls in _NULL_IS_EMPTY
 
-    def structure(data: Any, _: Any) -> Any:
-        if type(data) is not dict:
-            if data is None and null_is_empty:
-                return cls()
-            raise _type_error(f"a JSON object for {cls.__name__}", data)
-        obj = base(data, cls)
-        unknown = data.keys() - known
-        if unknown:
-            # The model is frozen; this is its construction, finishing the one field the
-            # generated function cannot fill.
-            object.__setattr__(obj, "extra", {key: data[key] for key in unknown})
-        return obj
+    def not_a_dict(data: Any) -> Any:
+        if data is None and null_is_empty:
+            return cls()
+        raise _type_error(f"a JSON object for {cls.__name__}", data)
 
-    return structure
+    return make_structure_fn(
+        cls, conv, exact=_EXACT, enum_members=_enum_members, not_a_dict=not_a_dict
+    )
+
+
+_EXACT: Mapping[type, Callable[[Any, Any], Any]] = {
+    str: _structure_str,
+    Decimal: _structure_decimal,
+    bool: _structure_bool,
+    int: _structure_int,
+}
+"""Types whose values are taken as they are when the converter's hook is this default one."""
+
+
+def _enum_members(hook: Callable[[Any, Any], Any]) -> Mapping[str, Any] | None:
+    return hook.members if isinstance(hook, _OpenEnumHook) else None
 
 
 def _unstructure_model_factory(cls: type, conv: Converter) -> Callable[[Any], Any]:

@@ -204,9 +204,10 @@ def _account_ids(value: Iterable[str] | None) -> tuple[str, ...] | None:
 def _check_access_token(_: object, __: object, value: Any) -> None:
     if not isinstance(value, str):
         raise TypeError(f"access_token must be a str, not {type(value).__name__}")
-    if not value.strip():
+    words = value.split()  # split, strip and isspace agree on what whitespace is
+    if not words:
         raise ValueError("access_token must not be empty")
-    if value != value.strip() or any(ch.isspace() for ch in value):
+    if len(words) != 1 or words[0] != value:
         raise ValueError("access_token must not contain whitespace")
 
 

@@ -37,7 +37,6 @@ from tenacity import (
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
-    stop_before_delay,
 )
 from tenacity.stop import stop_base
 
@@ -148,17 +147,35 @@ class RetryPolicy:
 
         ``attempt`` is given the seconds left before the deadline (None without one), so that
         no attempt runs on past it.
+
+        The first attempt runs directly: most calls succeed at once, and building tenacity's
+        machinery costs more than a loopback request's own overhead. Only a first failure that
+        may be retried hands over to tenacity, which replays it as its own first attempt and
+        goes on exactly as if it had run from the start (the deadline counts from the call's
+        start, not from the hand-over).
         """
         start = time.monotonic()
         deadline = self.deadline
+        try:
+            return await attempt(
+                None if deadline is None else deadline - (time.monotonic() - start)
+            )
+        except Exception as exc:  # never BaseException: cancellation is not a failure
+            if self.max_attempts == 1 or not self.should_retry(exc):
+                raise
+            first: Exception | None = exc
 
         async def run() -> T:
+            nonlocal first
+            if first is not None:
+                replayed, first = first, None
+                raise replayed
             left = None if deadline is None else deadline - (time.monotonic() - start)
             return await attempt(left)
 
         stop: stop_base = stop_after_attempt(self.max_attempts)
-        if self.deadline is not None:
-            stop = stop | stop_before_delay(self.deadline)
+        if deadline is not None:
+            stop = stop | _StopBeforeDeadline(start, deadline)
         retrying = AsyncRetrying(
             stop=stop,
             wait=self._wait,
@@ -167,6 +184,22 @@ class RetryPolicy:
             reraise=True,
         )
         return await retrying(run)
+
+
+class _StopBeforeDeadline(stop_base):
+    """tenacity's ``stop_before_delay``, counted from ``start`` (the call's own start, which
+    is before tenacity's when the first attempt ran outside it): stop if the coming sleep
+    would end past the deadline."""
+
+    def __init__(self, start: float, deadline: float) -> None:
+        self.start = start
+        self.deadline = deadline
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        if retry_state.outcome_timestamp is None:
+            raise RuntimeError("the stop condition was checked before an attempt ended")
+        elapsed = retry_state.outcome_timestamp - self.start
+        return elapsed + retry_state.upcoming_sleep >= self.deadline
 
 
 def _before_retry(
