@@ -15,7 +15,7 @@ import aiohttp
 
 from ._config import check_credential, check_seconds, resolve_base_url, timeouts_for
 from ._redact import fingerprint
-from .batch import BatchProgress, ItemResult, run_many
+from .batch import BatchProgress, ItemResult, check_concurrency, run_many
 from .endpoints import ACCOUNTS_BALANCE_GET, ACCOUNTS_GET, Endpoint
 from .errors import PlaidTimeoutError
 from .models import (
@@ -92,6 +92,7 @@ class PlaidClient:
         _check_positive_int("max_response_bytes", max_response_bytes)
         if session is not None and not isinstance(session, aiohttp.ClientSession):
             raise TypeError("session must be an aiohttp.ClientSession")
+        self._pool_size = max_connections if session is None else _connector_limit(session)
         check_credential("plaid_version", plaid_version)
         self._headers = request_headers(self._client_id, self._secret, plaid_version)
         self._transport = AiohttpTransport(
@@ -204,17 +205,15 @@ class PlaidClient:
         on_progress: Callable[[BatchProgress], object] | None = None,
     ) -> AsyncGenerator[ItemResult, None]:
         """:meth:`accounts_get` for every token; see :meth:`accounts_balance_get_many`."""
-        limiter = as_rate_limiter(rate_limit)
-        if timeout is not None:
-            check_seconds("timeout", timeout)
-
-        def call(token: str, on_retry: Callable[[], None]) -> Awaitable[AccountsGetResponse]:
-            request = AccountsGetRequest(token)
-            return self._call(
-                ACCOUNTS_GET, request, token, timeout, extra_limiter=limiter, on_retry=on_retry
-            )
-
-        return run_many(call, tokens, concurrency=concurrency, on_progress=on_progress)
+        return self._many(
+            ACCOUNTS_GET,
+            AccountsGetRequest,
+            tokens,
+            concurrency=concurrency,
+            rate_limit=rate_limit,
+            timeout=timeout,
+            on_progress=on_progress,
+        )
 
     def accounts_balance_get_many(
         self,
@@ -230,33 +229,77 @@ class PlaidClient:
 
         Takes any iterable or async iterable of access tokens and consumes it lazily; yields
         exactly one :class:`ItemResult` per input token, in completion order, with its input
-        ``index``. At most ``concurrency`` requests are in flight; ``rate_limit`` (requests
-        per second, or a limiter) bounds the whole run, retries included, on top of the
-        client's own ``rate_limiter``. ``on_progress`` is called with live
-        :class:`BatchProgress` counts after every result and retry.
+        ``index``. At most ``concurrency`` requests are in flight (at most the client's
+        ``max_connections``); ``rate_limit`` (requests per second, or a limiter) bounds the
+        whole run, retries included, on top of the client's own ``rate_limiter``. Waiting in
+        line for the first request's budget does not count against a call's deadline.
+        ``on_progress`` is called with live :class:`BatchProgress` counts after every result
+        and retry. The arguments are checked here, before anything is sent.
 
         Leaving the loop early cancels the requests in flight; use
         ``contextlib.aclosing(...)`` to have that happen before the next line runs.
         """
-        limiter = as_rate_limiter(rate_limit)
-        if timeout is not None:
-            check_seconds("timeout", timeout)
         options = None
         if min_last_updated_datetime is not None:
             options = AccountsBalanceGetRequestOptions(
                 min_last_updated_datetime=min_last_updated_datetime
             )
+        return self._many(
+            ACCOUNTS_BALANCE_GET,
+            lambda token: AccountsBalanceGetRequest(token, options=options),
+            tokens,
+            concurrency=concurrency,
+            rate_limit=rate_limit,
+            timeout=timeout,
+            on_progress=on_progress,
+        )
 
-        def call(token: str, on_retry: Callable[[], None]) -> Awaitable[AccountsGetResponse]:
-            request = AccountsBalanceGetRequest(token, options=options)
-            return self._call(
-                ACCOUNTS_BALANCE_GET,
+    def _many(
+        self,
+        endpoint: Endpoint,
+        make_request: Callable[[str], AccountsGetRequest | AccountsBalanceGetRequest],
+        tokens: Iterable[str] | AsyncIterable[str],
+        *,
+        concurrency: int,
+        rate_limit: float | RateLimiter | None,
+        timeout: float | None,
+        on_progress: Callable[[BatchProgress], object] | None,
+    ) -> AsyncGenerator[ItemResult, None]:
+        """The batch runner over ``endpoint``, every argument checked before it starts."""
+        check_concurrency(concurrency)
+        if self._pool_size and concurrency > self._pool_size:
+            raise ValueError(
+                f"concurrency {concurrency} is above the client's {self._pool_size} connections: "
+                "the extra calls would wait for a connection inside their timeout; raise "
+                "max_connections (or the connector limit of your session) or lower concurrency"
+            )
+        if timeout is not None:
+            check_seconds("timeout", timeout)
+        batch_limiter = as_rate_limiter(rate_limit)
+        limiters = [x for x in (self._rate_limiter, batch_limiter) if x is not None]
+
+        async def call_after_budget(
+            request: AccountsGetRequest | AccountsBalanceGetRequest,
+            token: str,
+            on_retry: Callable[[], None],
+        ) -> AccountsGetResponse:
+            # Waiting in line for the run's budget is queueing, not the call: the deadline
+            # starts once the first request may go. Retries wait within the deadline.
+            if limiters:
+                await _wait_for_budget(limiters, endpoint.path, fingerprint(token), None)
+            return await self._call(
+                endpoint,
                 request,
                 token,
                 timeout,
-                extra_limiter=limiter,
+                extra_limiter=batch_limiter,
                 on_retry=on_retry,
+                budget_paid=bool(limiters),
             )
+
+        def call(token: str, on_retry: Callable[[], None]) -> Awaitable[AccountsGetResponse]:
+            request = make_request(token)  # a bad token raises here, before anything is sent
+            return call_after_budget(request, token, on_retry)
 
         return run_many(call, tokens, concurrency=concurrency, on_progress=on_progress)
 
@@ -269,10 +312,12 @@ class PlaidClient:
         *,
         extra_limiter: RateLimiter | None = None,
         on_retry: Callable[[], object] | None = None,
+        budget_paid: bool = False,
     ) -> AccountsGetResponse:
         """One call: attempts under the retry policy, each after the rate limiters allow it.
 
-        ``extra_limiter`` is a batch's own ``rate_limit``, waited on besides the client's.
+        ``extra_limiter`` is a batch's own ``rate_limit``, waited on besides the client's;
+        ``budget_paid`` says the first attempt's budget was already waited for.
         """
         attempt_timeout = (
             self._timeouts[endpoint.path] if timeout is None else check_seconds("timeout", timeout)
@@ -284,9 +329,13 @@ class PlaidClient:
         limiters = [x for x in (self._rate_limiter, extra_limiter) if x is not None]
         item_key = fingerprint(access_token) if limiters else ""
 
+        paid = budget_paid
+
         async def attempt(time_left: float | None) -> AccountsGetResponse:
-            if limiters:
+            nonlocal paid
+            if limiters and not paid:
                 time_left = await _wait_for_budget(limiters, endpoint.path, item_key, time_left)
+            paid = False
             limit = attempt_timeout if time_left is None else min(attempt_timeout, time_left)
             if limit <= 0:
                 raise PlaidTimeoutError(f"the {deadline:g} s deadline passed", timeout=deadline)
@@ -327,6 +376,12 @@ async def _wait_for_budget(
             timeout=time_left,
         ) from None
     return None if time_left is None else time_left - (time.monotonic() - start)
+
+
+def _connector_limit(session: aiohttp.ClientSession) -> int:
+    """The connection bound of a user's session; 0 for none."""
+    connector = session.connector
+    return 0 if connector is None else connector.limit
 
 
 def _check_positive_int(name: str, value: object) -> None:
