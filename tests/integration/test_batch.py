@@ -22,7 +22,7 @@ from plaid_async import (
     PlaidTimeoutError,
     RetryPolicy,
 )
-from plaid_async.sandbox import Faults, SandboxServer
+from plaid_async.sandbox import Faults, RateLimits, SandboxServer
 from plaid_async.sandbox.pytest_plugin import FAST_TIMEOUTS, fast_retry
 
 OUR_CODE = ("plaid_async/batch.py", "plaid_async/client.py", "aiohttp/client")
@@ -184,6 +184,23 @@ async def test_rate_limit_is_honoured_within_ten_percent(plaid_sandbox: SandboxS
     assert len(results) == 120
     achieved = plaid_sandbox.stats.requests / elapsed  # retries count against the limit too
     assert rate * 0.9 <= achieved <= rate * 1.1
+
+
+async def test_a_rate_limit_under_plaids_keeps_its_429s_away(plaid_sandbox: SandboxServer) -> None:
+    """Plaid's per-client balance limit, scaled to 40 a second: 36/s (and a burst of 3.6) stays
+    under it in every sliding second; the same run unlimited is refused."""
+    plaid_sandbox.set_rate_limits(RateLimits(balance_per_client=40, window=1.0))
+    tokens = [plaid_sandbox.token(i) for i in range(50)]
+    no_retry = RetryPolicy(max_attempts=1)
+    async with client_for(plaid_sandbox, retry=no_retry) as client:
+        limited = await collect(
+            client.accounts_balance_get_many(tokens, concurrency=20, rate_limit=36)
+        )
+        assert all(r.ok for r in limited)
+        await asyncio.sleep(1.0)  # the emulator's window empties
+        unlimited = await collect(client.accounts_balance_get_many(tokens, concurrency=20))
+    refused = BatchSummary.of(unlimited).by_error_code["ACCOUNTS_BALANCE_GET_LIMIT"]
+    assert refused > 0
 
 
 async def test_waiting_for_the_rate_is_not_counted_against_the_deadline(
