@@ -63,6 +63,7 @@ async def measure(url: str, tokens: int, concurrency: int) -> dict[str, float]:
         "seconds": elapsed,
         "tracemalloc_peak": peak,
         "rss_growth": max(peak_rss, rss()) - base_rss,
+        "rss_peak": max(peak_rss, rss()),
     }
 
 
@@ -90,13 +91,14 @@ def main() -> None:
             print(
                 f"{size:>7} tokens in {row['seconds']:6.1f} s: tracemalloc peak "
                 f"{row['tracemalloc_peak'] / 2**20:6.2f} MiB, RSS growth "
-                f"{row['rss_growth'] / 2**20:6.2f} MiB"
+                f"{row['rss_growth'] / 2**20:6.2f} MiB (peak RSS {row['rss_peak'] / 2**20:.1f} MiB)"
             )
     first, last = rows[0], rows[-1]
     print(
         f"{last['tokens']} vs {first['tokens']}: tracemalloc peak "
         f"{last['tracemalloc_peak'] / first['tracemalloc_peak']:.3f}x, RSS growth "
-        f"{last['rss_growth'] / 2**20 - first['rss_growth'] / 2**20:+.2f} MiB (target: within 10%)"
+        f"{last['rss_growth'] / 2**20 - first['rss_growth'] / 2**20:+.2f} MiB, peak RSS "
+        f"{last['rss_peak'] / first['rss_peak']:.3f}x (target: within 10%)"
     )
 
 

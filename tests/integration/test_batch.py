@@ -51,7 +51,7 @@ async def collect(results: AsyncIterator[ItemResult]) -> list[ItemResult]:
 
 async def settle(sandbox: SandboxServer) -> None:
     """Let the emulator see the closed connections: its handlers end a loop turn or two later."""
-    for _ in range(100):
+    for _ in range(200):
         if sandbox.stats.in_flight == 0:
             return
         await asyncio.sleep(0.01)
@@ -85,7 +85,7 @@ async def test_2000_tokens_with_faults_give_one_result_each(plaid_sandbox: Sandb
 async def test_in_flight_never_above_the_bound_and_close_to_it(
     plaid_sandbox: SandboxServer,
 ) -> None:
-    plaid_sandbox.set_faults(Faults(latency=0.02))
+    plaid_sandbox.set_faults(Faults(latency=0.05))
     async with client_for(plaid_sandbox, max_connections=100) as client:
         tokens = (plaid_sandbox.token(i) for i in range(300))
         results = await collect(client.accounts_get_many(tokens, concurrency=30))
@@ -187,14 +187,15 @@ async def test_rate_limit_is_honoured_within_ten_percent(plaid_sandbox: SandboxS
 
 
 async def test_a_rate_limit_under_plaids_keeps_its_429s_away(plaid_sandbox: SandboxServer) -> None:
-    """Plaid's per-client balance limit, scaled to 40 a second: 36/s (and a burst of 3.6) stays
-    under it in every sliding second; the same run unlimited is refused."""
+    """Plaid's per-client balance limit, scaled to 40 a second: 30/s (and a burst of 3) stays
+    under it in every sliding second, with room for requests bunched up on a busy machine;
+    the same run unlimited is refused."""
     plaid_sandbox.set_rate_limits(RateLimits(balance_per_client=40, window=1.0))
     tokens = [plaid_sandbox.token(i) for i in range(50)]
     no_retry = RetryPolicy(max_attempts=1)
     async with client_for(plaid_sandbox, retry=no_retry) as client:
         limited = await collect(
-            client.accounts_balance_get_many(tokens, concurrency=20, rate_limit=36)
+            client.accounts_balance_get_many(tokens, concurrency=20, rate_limit=30)
         )
         assert all(r.ok for r in limited)
         await asyncio.sleep(1.0)  # the emulator's window empties
@@ -206,14 +207,14 @@ async def test_a_rate_limit_under_plaids_keeps_its_429s_away(plaid_sandbox: Sand
 async def test_waiting_for_the_rate_is_not_counted_against_the_deadline(
     plaid_sandbox: SandboxServer,
 ) -> None:
-    # 40 tokens at 40/s take a second to start; each call's own deadline is 0.3 s.
-    retry = RetryPolicy(max_attempts=2, wait_initial=0.001, wait_max=0.01, deadline=0.3)
+    # 60 tokens at 40/s take 1.4 s to start; each call's own deadline is 0.5 s.
+    retry = RetryPolicy(max_attempts=2, wait_initial=0.001, wait_max=0.01, deadline=0.5)
     async with client_for(plaid_sandbox, retry=retry) as client:
-        tokens = [plaid_sandbox.token(i) for i in range(40)]
-        results = await collect(client.accounts_get_many(tokens, concurrency=40, rate_limit=40))
+        tokens = [plaid_sandbox.token(i) for i in range(60)]
+        results = await collect(client.accounts_get_many(tokens, concurrency=60, rate_limit=40))
     errors = [r.error for r in results if not r.ok]
     assert not errors
-    assert max(r.elapsed for r in results) > 0.5  # the wait in line is in elapsed
+    assert max(r.elapsed for r in results) > 1.0  # the wait in line is in elapsed
 
 
 async def test_a_client_wide_limiter_within_the_deadline_for_single_calls(
@@ -270,19 +271,20 @@ async def test_break_stops_the_run(slow_sandbox: SandboxServer) -> None:
 async def test_an_exception_in_the_consumer_stops_the_run(slow_sandbox: SandboxServer) -> None:
     async with client_for(slow_sandbox, max_connections=10) as client:
         results = client.accounts_balance_get_many(many_tokens(slow_sandbox), concurrency=10)
-        with pytest.raises(KeyError):
+
+        async def save_all() -> None:
             async with contextlib.aclosing(results):
                 async for result in results:
-                    if result.index >= 0:
-                        raise KeyError("the database rejected the row")
+                    raise KeyError(f"the database rejected row {result.index}")
+
+        with pytest.raises(KeyError):
+            await save_all()
         await assert_stopped_and_usable(slow_sandbox, client)
 
 
 async def test_a_break_without_aclosing_stops_the_run(slow_sandbox: SandboxServer) -> None:
     async with client_for(slow_sandbox, max_connections=10) as client:
-        async for _ in client.accounts_balance_get_many(
-            many_tokens(slow_sandbox), concurrency=10
-        ):
+        async for _ in client.accounts_balance_get_many(many_tokens(slow_sandbox), concurrency=10):
             break
         # The generator is closed by asyncio's finalizer, a loop turn or so later.
         await asyncio.sleep(0.01)
@@ -291,18 +293,28 @@ async def test_a_break_without_aclosing_stops_the_run(slow_sandbox: SandboxServe
 
 async def test_cancelling_the_consumer_stops_the_run(slow_sandbox: SandboxServer) -> None:
     got: list[ItemResult] = []
+    enough = asyncio.Event()
+    progress = BatchProgress()
+
+    def watch(live: BatchProgress) -> None:
+        nonlocal progress
+        progress = live
 
     async def consume(client: PlaidClient) -> None:
-        results = client.accounts_balance_get_many(many_tokens(slow_sandbox), concurrency=10)
+        results = client.accounts_balance_get_many(
+            many_tokens(slow_sandbox), concurrency=10, on_progress=watch
+        )
         async with contextlib.aclosing(results):
             async for result in results:
                 got.append(result)
+                if len(got) == 15:
+                    enough.set()
 
     async with client_for(slow_sandbox, max_connections=10) as client:
         task = asyncio.create_task(consume(client))
-        while len(got) < 15:
-            await asyncio.sleep(0.01)
-        assert slow_sandbox.stats.in_flight > 0  # requests are out when the consumer goes
+        await enough.wait()
+        await asyncio.sleep(0)  # the consumer is back waiting for results
+        assert progress.in_flight > 0  # calls are out when the consumer goes
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
