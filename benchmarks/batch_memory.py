@@ -3,7 +3,8 @@
 Each size runs in a fresh process against one emulator (in a process of its own, no latency).
 The tokens come from a generator and the results are counted in a ``BatchSummary``, so a run
 that holds nothing per token needs the same memory whatever the count. Reported: the
-tracemalloc peak during the run, and the growth of the resident set over its start (sampled
+tracemalloc peak during the run and what the run left allocated after it (a leak per token
+would show there), and the growth of the resident set over its start (sampled
 from /proc, so Linux only). The token values repeat every 4,000 (the emulator caches 4,096
 Items, and would otherwise be the bottleneck); to the client each is a token of its own.
 
@@ -55,6 +56,8 @@ async def measure(url: str, tokens: int, concurrency: int) -> dict[str, float]:
                 peak_rss = max(peak_rss, rss())
         elapsed = time.perf_counter() - start
         _, peak = tracemalloc.get_traced_memory()
+        gc.collect()
+        retained, _ = tracemalloc.get_traced_memory()  # what the run left behind
         tracemalloc.stop()
     if summary.ok != tokens:
         raise SystemExit(f"only {summary.ok} of {tokens} succeeded: {summary}")
@@ -62,6 +65,7 @@ async def measure(url: str, tokens: int, concurrency: int) -> dict[str, float]:
         "tokens": tokens,
         "seconds": elapsed,
         "tracemalloc_peak": peak,
+        "retained": retained,
         "rss_growth": max(peak_rss, rss()) - base_rss,
         "rss_peak": max(peak_rss, rss()),
     }
@@ -90,7 +94,8 @@ def main() -> None:
             rows.append(row)
             print(
                 f"{size:>7} tokens in {row['seconds']:6.1f} s: tracemalloc peak "
-                f"{row['tracemalloc_peak'] / 2**20:6.2f} MiB, RSS growth "
+                f"{row['tracemalloc_peak'] / 2**20:6.2f} MiB (retained after "
+                f"{row['retained'] / 2**10:.0f} KiB), RSS growth "
                 f"{row['rss_growth'] / 2**20:6.2f} MiB (peak RSS {row['rss_peak'] / 2**20:.1f} MiB)"
             )
     first, last = rows[0], rows[-1]
