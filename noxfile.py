@@ -1,4 +1,4 @@
-"""Developer sessions: ``nox -s tests``, ``lint``, ``typecheck``."""
+"""Developer sessions: ``nox -s tests``, ``lint``, ``typecheck``; ``bench`` (not by default)."""
 
 from __future__ import annotations
 
@@ -28,3 +28,11 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict over the package and the tests."""
     session.install("-e", ".[test,lint]")
     session.run("mypy", "--strict")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The batch benchmarks: figures, not pass or fail; minutes on 2 cores."""
+    session.install("-e", ".[cli]")
+    session.run("python", "benchmarks/batch_throughput.py", *session.posargs)
+    session.run("python", "benchmarks/batch_memory.py")
