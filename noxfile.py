@@ -1,10 +1,11 @@
-"""Developer sessions: ``nox -s tests``, ``lint``, ``typecheck``; ``bench`` (not by default)."""
+"""Developer sessions: ``nox -s tests``, ``lint``, ``typecheck``, ``docs``; ``bench`` (not by
+default)."""
 
 from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.sessions = ["lint", "typecheck", "tests", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 
 
@@ -25,9 +26,16 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over the package and the tests."""
-    session.install("-e", ".[test,lint]")
+    """mypy --strict over the package, the tests and the docs tooling."""
+    session.install("-e", ".[test,lint,docs]")
     session.run("mypy", "--strict")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site, built with ``--strict``: a broken link or reference fails."""
+    session.install("-e", ".[docs]")
+    session.run("mkdocs", "build", "--strict", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})
 
 
 @nox.session

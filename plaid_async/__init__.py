@@ -7,6 +7,7 @@ timeouts and a call-wide deadline, on aiohttp.
 from ._convert import converter
 from ._version import __version__
 from .batch import BatchProgress, BatchSummary, ItemResult, PlaidInputError
+from .budgets import Budget, Budgets
 from .client import PlaidClient
 from .enums import (
     AccountHolderCategory,
@@ -32,7 +33,9 @@ from .errors import (
     PlaidError,
     PlaidResponseError,
     PlaidTimeoutError,
+    RateLimiterUnavailableError,
     RateLimitExceededError,
+    RateLimitWaitTimeout,
 )
 from .models import (
     AccountBalance,
@@ -50,6 +53,7 @@ from .models import (
 )
 from .policy import RetryPolicy
 from .ratelimit import LocalRateLimiter, RateLimiter
+from .redis_ratelimit import RedisRateLimiter
 
 __all__ = [
     "APIError",
@@ -67,6 +71,8 @@ __all__ = [
     "AccountsGetResponse",
     "BatchProgress",
     "BatchSummary",
+    "Budget",
+    "Budgets",
     "InstitutionError",
     "InvalidInputError",
     "InvalidRequestError",
@@ -91,7 +97,10 @@ __all__ = [
     "PreviousReturns",
     "Products",
     "RateLimitExceededError",
+    "RateLimitWaitTimeout",
     "RateLimiter",
+    "RateLimiterUnavailableError",
+    "RedisRateLimiter",
     "RetryPolicy",
     "VerificationStatus",
     "__version__",

@@ -13,11 +13,12 @@ from typing import Any
 
 import aiohttp
 
+from ._calls import CallTracker
 from ._config import check_credential, check_seconds, resolve_base_url, timeouts_for
 from ._redact import fingerprint
 from .batch import BatchProgress, ItemResult, check_concurrency, run_many
 from .endpoints import ACCOUNTS_BALANCE_GET, ACCOUNTS_GET, Endpoint
-from .errors import PlaidTimeoutError
+from .errors import PlaidTimeoutError, RateLimitWaitTimeout
 from .models import (
     AccountsBalanceGetRequest,
     AccountsBalanceGetRequestOptions,
@@ -102,6 +103,7 @@ class PlaidClient:
             max_response_bytes=max_response_bytes,
             ssl_context=ssl,
         )
+        self._calls = CallTracker()
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> PlaidClient:
@@ -150,7 +152,14 @@ class PlaidClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool (not a session passed in). Later calls raise RuntimeError."""
+        """Close the client: calls in flight end at once, each with a
+        :class:`PlaidConnectionError` that says the client was closed, then the connection pool
+        is closed (not a session passed in). Later calls raise RuntimeError.
+
+        To let calls finish instead, await them before closing (``async with client:`` around
+        the work does). Safe to call more than once.
+        """
+        await self._calls.close()
         await self._transport.aclose()
 
     # ----------------------------------------------------------------------------------------
@@ -351,7 +360,16 @@ class PlaidClient:
                 raw.status, raw.headers, raw.body, endpoint.response_type, secrets=secrets
             )
 
-        return await self._retry.call(attempt, endpoint=endpoint.path, on_retry=on_retry)
+        task = self._calls.enter()
+        try:
+            return await self._retry.call(attempt, endpoint=endpoint.path, on_retry=on_retry)
+        except asyncio.CancelledError:
+            closed = self._calls.closed_error(task)
+            if closed is None:
+                raise
+        finally:
+            self._calls.leave(task)
+        raise closed  # outside the ``except``: the cancellation is not this error's context
 
 
 async def _wait_for_budget(
@@ -371,7 +389,7 @@ async def _wait_for_budget(
     try:
         await asyncio.wait_for(acquire_all(), time_left)
     except asyncio.TimeoutError:  # not the builtin TimeoutError before Python 3.11
-        raise PlaidTimeoutError(
+        raise RateLimitWaitTimeout(
             "the deadline passed while waiting for rate-limit budget; nothing was sent",
             timeout=time_left,
         ) from None

@@ -13,6 +13,8 @@
     │   ├── APIError                API_ERROR: Plaid's own failure (5xx)
     │   └── OAuthError              OAUTH_ERROR
     ├── PlaidTimeoutError           the last attempt timed out, or the deadline passed
+    │   └── RateLimitWaitTimeout    ... while waiting for rate-limit budget (nothing sent)
+    ├── RateLimiterUnavailableError the shared limiter (Redis) is down, failing closed
     ├── PlaidConnectionError        no HTTP answer: refused, reset, DNS, TLS
     └── PlaidResponseError          an answer that is not what Plaid sends
 
@@ -46,6 +48,8 @@ __all__ = [
     "PlaidResponseError",
     "PlaidTimeoutError",
     "RateLimitExceededError",
+    "RateLimitWaitTimeout",
+    "RateLimiterUnavailableError",
     "error_from_response",
     "retry_after_seconds",
 ]
@@ -157,15 +161,41 @@ class PlaidTimeoutError(PlaidError):
         self.timeout = timeout
 
     def __reduce__(self) -> Any:
-        return (_rebuild_timeout, (str(self), self.timeout))
+        return (_rebuild_timeout, (type(self), str(self), self.timeout))
 
 
-def _rebuild_timeout(message: str, timeout: float | None) -> PlaidTimeoutError:
-    return PlaidTimeoutError(message, timeout=timeout)
+def _rebuild_timeout(
+    cls: type[PlaidTimeoutError], message: str, timeout: float | None
+) -> PlaidTimeoutError:
+    return cls(message, timeout=timeout)
+
+
+class RateLimitWaitTimeout(PlaidTimeoutError):
+    """The deadline passed while the call waited for rate-limit budget: nothing was sent."""
+
+
+class RateLimiterUnavailableError(PlaidError):
+    """The shared rate limiter (Redis) could not be reached and the limiter fails closed:
+    nothing was sent. The cause is ``__cause__``."""
 
 
 class PlaidConnectionError(PlaidError):
-    """No HTTP answer: refused, reset, DNS, TLS. The cause is ``__cause__``."""
+    """No HTTP answer: refused, reset, DNS, TLS. The cause is ``__cause__``.
+
+    ``transient`` is False when trying again cannot help: a TLS certificate that does not
+    verify.
+    """
+
+    def __init__(self, message: str, *, transient: bool = True) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+    def __reduce__(self) -> Any:
+        return (_rebuild_connection_error, (str(self), self.transient))
+
+
+def _rebuild_connection_error(message: str, transient: bool) -> PlaidConnectionError:
+    return PlaidConnectionError(message, transient=transient)
 
 
 class PlaidResponseError(PlaidError):

@@ -76,9 +76,7 @@ def is_transient(exc: BaseException, *, retry_timeouts: bool = True) -> bool:
         return exc.status >= 500
     if isinstance(exc, PlaidTimeoutError):
         return retry_timeouts
-    if isinstance(exc, PlaidConnectionError):
-        return True
-    if isinstance(exc, PlaidResponseError):
+    if isinstance(exc, PlaidConnectionError | PlaidResponseError):
         return exc.transient
     return False
 

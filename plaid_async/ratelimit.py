@@ -2,15 +2,22 @@
 
 Plaid counts every request, retries included, so a limiter is asked before each attempt, not
 once per call. Anything with ``async def acquire(path, item_key)`` is a limiter; a number means
-an in-process limiter of that many requests per second.
+an in-process limiter of that many requests per second. Two implementations: this module's
+:class:`LocalRateLimiter` (one process) and :class:`~plaid_async.RedisRateLimiter` (one budget
+per ``client_id`` across processes and machines).
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
+import time
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from aiolimiter import AsyncLimiter
+
+from .budgets import Budgets, SlidingLog
 
 __all__ = ["LocalRateLimiter", "RateLimiter", "as_rate_limiter"]
 
@@ -27,14 +34,34 @@ class RateLimiter(Protocol):
 
 
 class LocalRateLimiter:
-    """At most ``rate`` requests per second from this process, across all endpoints.
+    """A limit for this process only: ``rate`` requests per second across all endpoints, or
+    ``budgets`` per endpoint for the client and per Item (the same :class:`Budgets` as
+    :class:`~plaid_async.RedisRateLimiter`'s). Exactly one of the two.
 
-    A leaky bucket (aiolimiter) that holds a tenth of a second's worth of requests (at least
-    one): requests are spaced evenly rather than sent in a burst at the start of each second,
-    while a late wake-up can still catch up, so the achieved rate stays at the one asked for.
+    ``rate`` is a leaky bucket (aiolimiter) that holds a tenth of a second's worth of requests
+    (at least one): requests are spaced evenly rather than sent in a burst at the start of
+    each second, while a late wake-up can still catch up. ``budgets`` are sliding windows: a
+    request is counted only once every budget it falls under has room.
     """
 
-    def __init__(self, rate: float) -> None:
+    def __init__(
+        self,
+        rate: float | None = None,
+        *,
+        budgets: Budgets | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if (rate is None) == (budgets is None):
+            raise TypeError("give LocalRateLimiter either a rate or budgets, not both or neither")
+        self.rate: float | None = None
+        self.budgets = budgets
+        self._limiter: AsyncLimiter | None = None
+        self._log: SlidingLog | None = None
+        if budgets is not None:
+            if not isinstance(budgets, Budgets):
+                raise TypeError(f"budgets must be a Budgets, not {type(budgets).__name__}")
+            self._log = SlidingLog(clock)
+            return
         if isinstance(rate, bool) or not isinstance(rate, int | float):
             raise TypeError(f"rate_limit must be a number of requests per second, not {rate!r}")
         if not math.isfinite(rate) or rate <= 0:
@@ -44,10 +71,22 @@ class LocalRateLimiter:
         self._limiter = AsyncLimiter(burst, burst / self.rate)
 
     async def acquire(self, path: str, item_key: str) -> None:
-        await self._limiter.acquire()
+        if self._limiter is not None:
+            await self._limiter.acquire()
+            return
+        assert self._log is not None
+        assert self.budgets is not None
+        rules = self.budgets.rules(path, item_key)
+        while True:
+            wait = self._log.try_acquire(rules)
+            if not wait:
+                return
+            await asyncio.sleep(wait)  # nothing is counted until try_acquire admits
 
     def __repr__(self) -> str:
-        return f"LocalRateLimiter(rate={self.rate:g})"
+        if self.rate is not None:
+            return f"LocalRateLimiter(rate={self.rate:g})"
+        return f"LocalRateLimiter(budgets={self.budgets!r})"
 
 
 def as_rate_limiter(value: float | RateLimiter | None) -> RateLimiter | None:

@@ -9,6 +9,7 @@ into :class:`PlaidTimeoutError`, :class:`PlaidConnectionError` and :class:`Plaid
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from collections.abc import Mapping
 
@@ -30,6 +31,25 @@ class RawResponse:
     status: int
     headers: Mapping[str, str]
     body: bytes
+
+
+@functools.cache
+def _verified_context() -> ssl.SSLContext:
+    """The system's CAs, certificates and host names verified; one per process, made on first use.
+
+    Passed with every request, so that a connector of the user's made with ``ssl=False`` (which
+    aiohttp would fall back to for a request's ``ssl=True``) cannot turn verification off.
+    """
+    return ssl.create_default_context()
+
+
+def _reason(message: str) -> str:
+    """aiohttp's account of a malformed answer without the server's bytes, which it quotes
+    (``b'...'``) and which may echo the secret back: the first line, up to any quote."""
+    line = message.split("\n", 1)[0]
+    for quote in (" b'", ' b"'):
+        line = line.split(quote, 1)[0]
+    return line.rstrip(" :")[:120] or "unreadable status line or headers"
 
 
 def check_ssl_context(context: ssl.SSLContext | None) -> ssl.SSLContext | None:
@@ -69,7 +89,7 @@ class AiohttpTransport:
         self._max_connections = max_connections
         self._connect_timeout = connect_timeout
         self._max_response_bytes = max_response_bytes
-        self._ssl: ssl.SSLContext | bool = check_ssl_context(ssl_context) or True
+        self._ssl: ssl.SSLContext | None = check_ssl_context(ssl_context)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
 
@@ -83,6 +103,8 @@ class AiohttpTransport:
         loop = asyncio.get_running_loop()
         if self._loop is None:
             self._loop = loop
+            if self._ssl is None:
+                self._ssl = _verified_context()
         elif self._loop is not loop:
             raise RuntimeError(
                 "this PlaidClient is bound to the event loop it first ran on; "
@@ -119,6 +141,12 @@ class AiohttpTransport:
             ) as resp:
                 content = await self._read_capped(resp)
                 return RawResponse(resp.status, resp.headers, content)
+        except aiohttp.ClientConnectorCertificateError as exc:
+            # It will not verify on the next try either: not retried.
+            raise PlaidConnectionError(
+                f"the server's TLS certificate did not verify: {exc.certificate_error}",
+                transient=False,
+            ) from exc
         except aiohttp.ConnectionTimeoutError as exc:
             # Nothing reached the server: safe to retry even with retry_timeouts off.
             raise PlaidConnectionError(
@@ -129,11 +157,12 @@ class AiohttpTransport:
                 f"no complete answer within {timeout:g} s", timeout=timeout
             ) from exc
         except aiohttp.ClientResponseError as exc:  # a malformed status line or headers
-            raise PlaidResponseError(
-                f"malformed HTTP answer: {exc.message}", status=0, transient=False
-            ) from exc
+            malformed = _reason(exc.message)
         except (aiohttp.ClientError, OSError) as exc:
             raise PlaidConnectionError(f"connection failed: {type(exc).__name__}: {exc}") from exc
+        # Raised here, not in the ``except``, so that aiohttp's exception, which quotes the
+        # server's bytes, is not kept as ``__context__``.
+        raise PlaidResponseError(f"malformed HTTP answer: {malformed}", status=0, transient=False)
 
     async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:
         """The decoded body, or a :class:`PlaidResponseError` once it passes the cap."""

@@ -14,6 +14,8 @@ from aioresponses import aioresponses as _aioresponses
 
 from tests.samples import response_doc
 
+pytest_plugins = ("pytester",)  # the plugin and docs tests run pytest on example suites
+
 _NEEDS_STREAM_WRITER = "stream_writer" in inspect.signature(aiohttp.ClientResponse).parameters
 
 

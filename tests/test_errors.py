@@ -16,10 +16,13 @@ from plaid_async import (
     ItemError,
     OAuthError,
     PlaidAPIError,
+    PlaidConnectionError,
     PlaidError,
     PlaidResponseError,
     PlaidTimeoutError,
+    RateLimiterUnavailableError,
     RateLimitExceededError,
+    RateLimitWaitTimeout,
 )
 from plaid_async.errors import error_from_response, retry_after_seconds
 from tests.samples import SECRET, TOKEN, error_doc
@@ -168,6 +171,9 @@ def test_retry_after_is_carried_by_the_error() -> None:
         error_from_response(400, {}, _body(error_doc("ITEM_ERROR", "ITEM_LOGIN_REQUIRED"))),
         error_from_response(502, {}, b"<html>bad gateway</html>"),
         PlaidTimeoutError("no answer", timeout=3.0),
+        RateLimitWaitTimeout("no budget in time", timeout=1.5),
+        RateLimiterUnavailableError("Redis is down"),
+        PlaidConnectionError("certificate did not verify", transient=False),
     ],
 )
 def test_errors_pickle(exc: PlaidError) -> None:
@@ -175,4 +181,4 @@ def test_errors_pickle(exc: PlaidError) -> None:
     copy = pickle.loads(pickle.dumps(exc))  # noqa: S301 - our own object
     assert type(copy) is type(exc)
     assert str(copy) == str(exc)
-    assert vars(copy).keys() == vars(exc).keys()
+    assert vars(copy) == vars(exc)

@@ -56,6 +56,7 @@ NEVER_RETRIED = [
     api_error("SOME_FUTURE_ERROR", "SOMETHING", 400),
     error_from_response(400, {}, b"<html>bad request</html>"),
     PlaidResponseError("does not fit the schema", status=200, transient=False),
+    PlaidConnectionError("certificate did not verify", transient=False),
     ValueError("a bug in the caller's code"),
     asyncio.CancelledError(),
     KeyboardInterrupt(),

@@ -137,10 +137,12 @@ def check_outcome(name: str) -> str:
 @frozen
 class Decision:
     """What happens to one request: ``outcome`` (``"ok"``, a fault, or an error code) after
-    ``delay`` seconds."""
+    ``delay`` seconds, under ``faults``: the ones in force when it arrived, so a change made
+    while it is in flight (its ``code_429``, its ``drip_interval``) only reaches later ones."""
 
     outcome: str
     delay: float
+    faults: Faults
 
 
 class FaultPlan:
@@ -165,15 +167,16 @@ class FaultPlan:
     def decide(self, path: str) -> Decision:
         """The next request's fate. Two draws are made for every request, queued or not, so
         a seed gives each position in the arrival order the same draws."""
+        faults = self.faults
         pick, timing = self._random.random(), self._random.random()
-        outcome = self._queue.popleft() if self._queue else self._pick(pick)
-        delay = self.faults.delay(path, max(timing, 1e-12))
-        return Decision(outcome, delay)
+        outcome = self._queue.popleft() if self._queue else self._pick(faults, pick)
+        return Decision(outcome, faults.delay(path, max(timing, 1e-12)), faults)
 
-    def _pick(self, u: float) -> str:
+    @staticmethod
+    def _pick(faults: Faults, u: float) -> str:
         edge = 0.0
         for kind in FAULT_KINDS:
-            edge += self.faults.rate(kind)
+            edge += faults.rate(kind)
             if u < edge:
                 return kind
         return "ok"

@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+import attrs
 from attrs import field, frozen
 
 from .validation import ACCOUNTS_BALANCE_GET, ACCOUNTS_GET
@@ -60,6 +61,36 @@ class RateLimits:
             balance_per_client=1_200,
         )
 
+    @classmethod
+    def parse(cls, spec: str) -> RateLimits | None:
+        """Limits from a command-line spec: ``off``, ``sandbox``, ``production``, or
+        comma-separated ``field=value`` overrides after an optional preset, e.g.
+        ``balance_per_client=40,window=1`` (limits not named are off) or
+        ``production,window=6``. A ValueError names what is wrong.
+        """
+        parts = [part.strip() for part in spec.split(",") if part.strip()]
+        if not parts:
+            raise ValueError("an empty rate-limit spec: say off, sandbox, production or FIELD=N")
+        if parts == ["off"]:
+            return None
+        presets = {"sandbox": cls.sandbox(), "production": cls.production()}
+        if parts and parts[0] in presets:
+            base = attrs.asdict(presets[parts.pop(0)])
+        else:
+            base = dict.fromkeys(_LIMIT_FIELDS)
+        for part in parts:
+            name, sep, value = part.partition("=")
+            if not sep or name not in (*_LIMIT_FIELDS, "window"):
+                raise ValueError(
+                    f"{part!r}: expected off, sandbox, production or FIELD=VALUE with FIELD one "
+                    f"of {', '.join((*_LIMIT_FIELDS, 'window'))}"
+                )
+            try:
+                base[name] = float(value) if name == "window" else int(value)
+            except ValueError:
+                raise ValueError(f"{part!r}: {value!r} is not a number") from None
+        return cls(**base)
+
     def rules(self, path: str) -> tuple[tuple[int | None, str], tuple[int | None, str]]:
         """``((per-Item limit, code), (per-client limit, code))`` for ``path``."""
         if path == ACCOUNTS_BALANCE_GET:
@@ -73,6 +104,14 @@ class RateLimits:
                 (self.accounts_get_per_client, "ACCOUNTS_LIMIT"),
             )
         return ((None, ""), (None, ""))
+
+
+_LIMIT_FIELDS = (
+    "accounts_get_per_item",
+    "accounts_get_per_client",
+    "balance_per_item",
+    "balance_per_client",
+)
 
 
 class RateLimiter:

@@ -25,7 +25,7 @@ from plaid_async import PlaidClient
 from .api import Answer, PlaidLogic, error_answer
 from .catalog import CATALOG
 from .data import SandboxItem, error_token, item_for, sandbox_token
-from .faults import FaultPlan, Faults
+from .faults import Decision, FaultPlan, Faults
 from .ratelimits import RateLimiter, RateLimits
 from .stats import Stats, StatsRecorder
 from .wire import dumps
@@ -50,6 +50,15 @@ def _nginx_page(status: int) -> bytes:
         f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n"
         "</body>\r\n</html>\r\n"
     ).encode("ascii")
+
+
+def _fault_code(decision: Decision) -> str | None:
+    """The Plaid error code a JSON fault answers with, or None."""
+    if decision.outcome == "429":
+        return decision.faults.code_429
+    if decision.outcome in CATALOG:
+        return decision.outcome
+    return _FAULT_CODES.get(decision.outcome)
 
 
 class SandboxServer:
@@ -256,11 +265,14 @@ class SandboxServer:
                 return self._reset(request)
             if decision.outcome != "ok":
                 self._stats.fault(decision.outcome)
-            return await self._respond(request, body, decision.outcome)
+            return await self._respond(request, body, decision)
         finally:
             self._stats.end()
 
-    async def _respond(self, request: web.Request, body: bytes, outcome: str) -> web.StreamResponse:
+    async def _respond(
+        self, request: web.Request, body: bytes, decision: Decision
+    ) -> web.StreamResponse:
+        outcome = decision.outcome
         if outcome == "reset":
             return self._reset(request)
         if outcome == "hang":
@@ -268,7 +280,7 @@ class SandboxServer:
             return self._reset(request)
         if outcome in ("502", "503"):
             return self._gateway_page(request, int(outcome))
-        code = self._fault_code(outcome)
+        code = _fault_code(decision)
         if code is not None:
             return self._json(request, error_answer(code))
         answer = self._logic.answer(
@@ -279,16 +291,8 @@ class SandboxServer:
         if outcome == "short_read":
             return await self._short_read(request, answer)
         if outcome == "drip":
-            return await self._drip(request, answer)
+            return await self._drip(request, answer, decision.faults.drip_interval)
         return self._json(request, answer)
-
-    def _fault_code(self, outcome: str) -> str | None:
-        """The Plaid error code a JSON fault answers with, or None."""
-        if outcome == "429":
-            return self._plan.faults.code_429
-        if outcome in CATALOG:
-            return outcome
-        return _FAULT_CODES.get(outcome)
 
     async def _stopped_within(self, seconds: float | None) -> bool:
         """Wait ``seconds`` (None: for ever); True if the server began stopping first."""
@@ -337,10 +341,11 @@ class SandboxServer:
             request.transport.close()  # after what is buffered is sent
         return response
 
-    async def _drip(self, request: web.Request, answer: Answer) -> web.StreamResponse:
-        """The whole answer, one byte every ``drip_interval`` seconds."""
+    async def _drip(
+        self, request: web.Request, answer: Answer, interval: float
+    ) -> web.StreamResponse:
+        """The whole answer, one byte every ``interval`` seconds."""
         body = self._encode(request, answer)
-        interval = self._plan.faults.drip_interval
         response = web.StreamResponse(status=answer.status, headers={"Content-Type": _JSON})
         response.content_length = len(body)
         await response.prepare(request)

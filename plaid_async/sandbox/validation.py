@@ -93,9 +93,14 @@ def parse(path: str, content_type: str, headers: Mapping[str, str], body: bytes)
     return Request(client_id, secret, access_token, account_ids)
 
 
+def _not_json(name: str) -> Any:
+    """Python reads ``NaN`` and ``Infinity``; JSON (RFC 8259), and so Plaid, does not."""
+    raise ValueError(f"{name} is not JSON")
+
+
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(body.decode("utf-8"))
+        data = json.loads(body.decode("utf-8"), parse_constant=_not_json)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise Rejected("INVALID_BODY", "body could not be parsed as JSON") from None
     if not isinstance(data, dict):

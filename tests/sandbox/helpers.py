@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from decimal import Decimal
@@ -75,3 +76,12 @@ def assert_accounts(reply: Reply) -> dict[str, Any]:
     data: dict[str, Any] = reply.json
     validate(data, "AccountsGetResponse")
     return data
+
+
+async def wait_in_flight(sandbox: SandboxServer, n: int = 1, timeout: float = 5.0) -> None:
+    """Wait until ``n`` requests are being handled (polled: the emulator has no event for it)."""
+    for _ in range(int(timeout / 0.005)):
+        if sandbox.stats.in_flight >= n:
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"{n} request(s) never in flight within {timeout} s")

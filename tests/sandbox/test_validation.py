@@ -132,7 +132,19 @@ async def test_a_charset_parameter_is_fine(
 
 
 @pytest.mark.parametrize(
-    "raw", [b"", b"{", b"not json", b"[]", b'"text"', b"null", b"42", b"\xff\xfe{}"]
+    "raw",
+    [
+        b"",
+        b"{",
+        b"not json",
+        b"[]",
+        b'"text"',
+        b"null",
+        b"42",
+        b"\xff\xfe{}",
+        b'{"access_token": NaN}',  # Python's json reads these; JSON has no such numbers
+        b'{"access_token": "access-sandbox-x", "options": -Infinity}',
+    ],
 )
 async def test_a_body_that_is_not_a_json_object_is_invalid_body(
     http: aiohttp.ClientSession, plaid_sandbox: SandboxServer, raw: bytes

@@ -1,4 +1,4 @@
-"""The ``plaid-async`` command (extra ``cli``): for now ``plaid-async sandbox serve``.
+"""``plaid-async sandbox serve``: the embedded emulator as a server, for tests and demos.
 
 Errors are one line on stderr, never a traceback; usage errors exit with 2 (click's rule).
 """
@@ -14,8 +14,7 @@ from typing import Any
 
 import click
 
-from ._version import __version__
-from .sandbox import (
+from plaid_async.sandbox import (
     DEFAULT_CLIENT_ID,
     DEFAULT_SECRET,
     FAULT_KINDS,
@@ -25,16 +24,10 @@ from .sandbox import (
     SandboxServer,
 )
 
-__all__ = ["cli", "main"]
+__all__ = ["loopback_warning", "sandbox"]
 
 
 @click.group()
-@click.version_option(__version__, prog_name="plaid-async")
-def cli() -> None:
-    """An asyncio client for Plaid's Accounts API."""
-
-
-@cli.group()
 def sandbox() -> None:
     """The embedded Plaid emulator, for tests and demos without Plaid."""
 
@@ -65,6 +58,13 @@ def _latency(ctx: click.Context, param: click.Parameter, value: str) -> float | 
     if not 0 <= seconds < float("inf"):
         raise click.BadParameter("must be a finite number of seconds, not negative")
     return seconds
+
+
+def _rate_limits(value: str) -> RateLimits | None:
+    try:
+        return RateLimits.parse(value)
+    except (TypeError, ValueError) as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def _fault_options(func: Any) -> Any:
@@ -134,10 +134,12 @@ def _fault_options(func: Any) -> Any:
 )
 @click.option(
     "--rate-limits",
-    type=click.Choice(["off", "sandbox", "production"]),
+    callback=lambda ctx, param, value: _rate_limits(value),
     default="off",
+    metavar="off|sandbox|production|FIELD=N,...",
     show_default=True,
-    help="Enforce Plaid's per-minute limits of that environment.",
+    help="Enforce Plaid's per-minute limits of that environment, or custom ones such as "
+    "'balance_per_client=40,window=1' (see RateLimits.parse).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log each request (tokens as fingerprints).")
 def serve(
@@ -146,7 +148,7 @@ def serve(
     seed: int | None,
     client_id: str | None,
     secret: str | None,
-    rate_limits: str,
+    rate_limits: RateLimits | None,
     verbose: bool,
     **fault_values: Any,
 ) -> None:
@@ -155,16 +157,15 @@ def serve(
         faults = Faults(**fault_values)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    limits = {"off": None, "sandbox": RateLimits.sandbox(), "production": RateLimits.production()}
     try:
         server = SandboxServer(
             host=host,
             port=port,
-            client_id=client_id or DEFAULT_CLIENT_ID,
-            secret=secret or DEFAULT_SECRET,
+            client_id=DEFAULT_CLIENT_ID if client_id is None else client_id,
+            secret=DEFAULT_SECRET if secret is None else secret,
             faults=faults,
             seed=seed,
-            rate_limits=limits[rate_limits],
+            rate_limits=rate_limits,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
@@ -206,8 +207,3 @@ async def _serve(server: SandboxServer, *, show_secret: bool) -> None:
         click.echo("Press Ctrl+C to stop.")
         await stop.wait()
     click.echo("stopped")
-
-
-def main() -> None:
-    """The ``plaid-async`` console script."""
-    cli(prog_name="plaid-async")
