@@ -72,9 +72,10 @@ class ItemResult:
 class BatchProgress:
     """Live counts for a progress bar, updated as the run goes; read them, do not set them.
 
-    ``done`` counts results handed out (``ok`` + ``failed``); ``in_flight`` the calls running
-    now (waiting for rate-limit budget, sending, or between retries); ``retried`` the retries
-    so far over all tokens; ``started`` the tokens taken from the input.
+    ``done`` counts results handed out (``ok`` + ``failed``); ``in_flight`` the tokens started
+    and not yet handed out (calls running, or finished and waiting to be read; on leaving early,
+    those abandoned); ``retried`` the retries so far over all tokens; ``started`` the tokens
+    taken from the input.
     """
 
     started: int = 0
@@ -82,7 +83,10 @@ class BatchProgress:
     ok: int = 0
     failed: int = 0
     retried: int = 0
-    in_flight: int = 0
+
+    @property
+    def in_flight(self) -> int:
+        return self.started - self.done
 
 
 @define
@@ -177,10 +181,6 @@ async def _stream(
         if on_progress is not None:
             on_progress(progress)
 
-    def completed(task: asyncio.Task[ItemResult]) -> None:
-        progress.in_flight -= 1
-        finished.put_nowait(task)
-
     try:
         while True:
             while not exhausted and len(pending) < concurrency:
@@ -189,10 +189,9 @@ async def _stream(
                     exhausted = True
                     break
                 task = asyncio.create_task(_run_one(call, progress.started, token, retried))
-                task.add_done_callback(completed)
+                task.add_done_callback(finished.put_nowait)
                 pending.add(task)
                 progress.started += 1
-                progress.in_flight += 1
             if not pending:
                 return
             task = await finished.get()

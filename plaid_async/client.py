@@ -93,7 +93,6 @@ class PlaidClient:
         _check_positive_int("max_response_bytes", max_response_bytes)
         if session is not None and not isinstance(session, aiohttp.ClientSession):
             raise TypeError("session must be an aiohttp.ClientSession")
-        self._pool_size = max_connections if session is None else _connector_limit(session)
         check_credential("plaid_version", plaid_version)
         self._headers = request_headers(self._client_id, self._secret, plaid_version)
         self._transport = AiohttpTransport(
@@ -238,12 +237,13 @@ class PlaidClient:
 
         Takes any iterable or async iterable of access tokens and consumes it lazily; yields
         exactly one :class:`ItemResult` per input token, in completion order, with its input
-        ``index``. At most ``concurrency`` requests are in flight (at most the client's
-        ``max_connections``); ``rate_limit`` (requests per second, or a limiter) bounds the
-        whole run, retries included, on top of the client's own ``rate_limiter``. Waiting in
-        line for the first request's budget does not count against a call's deadline.
-        ``on_progress`` is called with live :class:`BatchProgress` counts after every result
-        and retry. The arguments are checked here, before anything is sent.
+        ``index``. At most ``concurrency`` requests are in flight (and at most the client's
+        ``max_connections``: raise both together); ``rate_limit`` (requests per second, or a
+        limiter) bounds the whole run, retries included, on top of the client's own
+        ``rate_limiter``; waiting for budget counts against each call's deadline, so keep
+        ``concurrency`` under ``rate_limit`` times the deadline. ``on_progress`` is called
+        with live :class:`BatchProgress` counts after every result and retry. The arguments
+        are checked here, before anything is sent.
 
         Leaving the loop early cancels the requests in flight; use
         ``contextlib.aclosing(...)`` to have that happen before the next line runs.
@@ -276,39 +276,15 @@ class PlaidClient:
     ) -> AsyncGenerator[ItemResult, None]:
         """The batch runner over ``endpoint``, every argument checked before it starts."""
         check_concurrency(concurrency)
-        if self._pool_size and concurrency > self._pool_size:
-            raise ValueError(
-                f"concurrency {concurrency} is above the client's {self._pool_size} connections: "
-                "the extra calls would wait for a connection inside their timeout; raise "
-                "max_connections (or the connector limit of your session) or lower concurrency"
-            )
         if timeout is not None:
             check_seconds("timeout", timeout)
         batch_limiter = as_rate_limiter(rate_limit)
-        limiters = [x for x in (self._rate_limiter, batch_limiter) if x is not None]
-
-        async def call_after_budget(
-            request: AccountsGetRequest | AccountsBalanceGetRequest,
-            token: str,
-            on_retry: Callable[[], None],
-        ) -> AccountsGetResponse:
-            # Waiting in line for the run's budget is queueing, not the call: the deadline
-            # starts once the first request may go. Retries wait within the deadline.
-            if limiters:
-                await _wait_for_budget(limiters, endpoint.path, fingerprint(token), None)
-            return await self._call(
-                endpoint,
-                request,
-                token,
-                timeout,
-                extra_limiter=batch_limiter,
-                on_retry=on_retry,
-                budget_paid=bool(limiters),
-            )
 
         def call(token: str, on_retry: Callable[[], None]) -> Awaitable[AccountsGetResponse]:
             request = make_request(token)  # a bad token raises here, before anything is sent
-            return call_after_budget(request, token, on_retry)
+            return self._call(
+                endpoint, request, token, timeout, extra_limiter=batch_limiter, on_retry=on_retry
+            )
 
         return run_many(call, tokens, concurrency=concurrency, on_progress=on_progress)
 
@@ -321,12 +297,10 @@ class PlaidClient:
         *,
         extra_limiter: RateLimiter | None = None,
         on_retry: Callable[[], object] | None = None,
-        budget_paid: bool = False,
     ) -> AccountsGetResponse:
         """One call: attempts under the retry policy, each after the rate limiters allow it.
 
-        ``extra_limiter`` is a batch's own ``rate_limit``, waited on besides the client's;
-        ``budget_paid`` says the first attempt's budget was already waited for.
+        ``extra_limiter`` is a batch's own ``rate_limit``, waited on besides the client's.
         """
         attempt_timeout = (
             self._timeouts[endpoint.path] if timeout is None else check_seconds("timeout", timeout)
@@ -338,13 +312,9 @@ class PlaidClient:
         limiters = [x for x in (self._rate_limiter, extra_limiter) if x is not None]
         item_key = fingerprint(access_token) if limiters else ""
 
-        paid = budget_paid
-
         async def attempt(time_left: float | None) -> AccountsGetResponse:
-            nonlocal paid
-            if limiters and not paid:
+            if limiters:
                 time_left = await _wait_for_budget(limiters, endpoint.path, item_key, time_left)
-            paid = False
             limit = attempt_timeout if time_left is None else min(attempt_timeout, time_left)
             if limit <= 0:
                 raise PlaidTimeoutError(f"the {deadline:g} s deadline passed", timeout=deadline)
@@ -394,12 +364,6 @@ async def _wait_for_budget(
             timeout=time_left,
         ) from None
     return None if time_left is None else time_left - (time.monotonic() - start)
-
-
-def _connector_limit(session: aiohttp.ClientSession) -> int:
-    """The connection bound of a user's session; 0 for none."""
-    connector = session.connector
-    return 0 if connector is None else connector.limit
 
 
 def _check_positive_int(name: str, value: object) -> None:
