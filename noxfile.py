@@ -39,7 +39,12 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """The client benchmarks (docs/performance.md); quick unless given arguments, such as
-    ``-- -n 3000 -r 9``."""
-    session.install("-e", ".[test]")  # plaid-python, the official client, is in the test extra
+    """Every benchmark: figures, not pass or fail (docs/performance.md, docs/many-items.md).
+
+    The client benchmark is quick unless given arguments, such as ``-- -n 3000 -r 9``; the
+    batch ones take minutes on 2 cores.
+    """
+    session.install("-e", ".[test,cli]")  # plaid-python, the official client, is in the test extra
     session.run("python", "benchmarks/bench_client.py", *(session.posargs or ["--quick"]))
+    session.run("python", "benchmarks/batch_throughput.py")
+    session.run("python", "benchmarks/batch_memory.py")

@@ -8,28 +8,39 @@ own retries and deadline; one Item's failure is its result, never another's.
 from __future__ import annotations
 
 import asyncio
-import statistics
-import time
+import inspect
 from collections import Counter
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
+    AsyncIterator,
     Awaitable,
     Callable,
     Iterable,
+    Iterator,
 )
 from typing import Any
 
 from attrs import define, field, frozen
 
+from ._latency import LatencySketch
 from ._redact import short_fingerprint
 from .errors import PlaidError
 from .models import AccountsGetResponse
 
-__all__ = ["BatchProgress", "BatchSummary", "ItemResult", "PlaidInputError", "run_many"]
+__all__ = [
+    "BatchProgress",
+    "BatchSummary",
+    "ItemResult",
+    "PlaidInputError",
+    "check_concurrency",
+    "run_many",
+]
 
 Call = Callable[[str, Callable[[], None]], Awaitable[AccountsGetResponse]]
-"""One token's call: ``call(access_token, on_retry)``."""
+"""One token's call: ``call(access_token, on_retry)``. It checks the token when called, raising
+``TypeError``/``ValueError`` before it returns the awaitable, so a bad token is told apart from
+a bug (which is raised from the awaitable)."""
 
 
 class PlaidInputError(PlaidError):
@@ -50,7 +61,7 @@ class ItemResult:
     response: AccountsGetResponse | None
     error: PlaidError | None
     attempts: int = 1
-    elapsed: float = 0.0  # seconds from the first attempt to the outcome
+    elapsed: float = 0.0  # seconds from the token's start (rate-limit wait included) to its outcome
 
     @property
     def ok(self) -> bool:
@@ -59,13 +70,19 @@ class ItemResult:
 
 @define
 class BatchProgress:
-    """Live counts for a progress bar, updated as the run goes; read them, do not set them."""
+    """Live counts for a progress bar, updated as the run goes; read them, do not set them.
+
+    ``done`` counts results handed out (``ok`` + ``failed``); ``in_flight`` the tokens started
+    and not yet handed out (calls running, or finished and waiting to be read; on leaving early,
+    those abandoned); ``retried`` the retries so far over all tokens; ``started`` the tokens
+    taken from the input.
+    """
 
     started: int = 0
     done: int = 0
     ok: int = 0
     failed: int = 0
-    retried: int = 0  # retries so far, over all tokens
+    retried: int = 0
 
     @property
     def in_flight(self) -> int:
@@ -74,18 +91,22 @@ class BatchProgress:
 
 @define
 class BatchSummary:
-    """Counts by outcome and by ``error_code``, and latency: ``summary.add(result)`` for each."""
+    """Counts by outcome and by ``error_code``, and latency: ``summary.add(result)`` for each.
+
+    Its size does not grow with the number of results: latency quantiles come from a
+    histogram accurate to 1%.
+    """
 
     total: int = 0
     ok: int = 0
     failed: int = 0
     retried: int = 0  # results that needed more than one attempt
     by_error_code: Counter[str] = field(factory=Counter)
-    _elapsed: list[float] = field(factory=list, repr=False)
+    _latency: LatencySketch = field(factory=LatencySketch, repr=False, eq=False)
 
     def add(self, result: ItemResult) -> None:
         self.total += 1
-        self._elapsed.append(result.elapsed)
+        self._latency.add(result.elapsed)
         if result.attempts > 1:
             self.retried += 1
         if result.ok:
@@ -95,13 +116,8 @@ class BatchSummary:
         self.by_error_code[error_code_of(result.error)] += 1
 
     def latency(self, quantile: float) -> float:
-        """The ``quantile`` (0 to 1) of per-token elapsed seconds; 0 with no results."""
-        if not self._elapsed:
-            return 0.0
-        if len(self._elapsed) == 1:
-            return self._elapsed[0]
-        cuts = statistics.quantiles(self._elapsed, n=1000, method="inclusive")
-        return cuts[min(len(cuts) - 1, max(0, round(quantile * 1000) - 1))]
+        """The ``quantile`` (0 to 1) of per-token elapsed seconds, within 1%; 0 with none."""
+        return self._latency.quantile(quantile)
 
     @classmethod
     def of(cls, results: Iterable[ItemResult]) -> BatchSummary:
@@ -117,16 +133,15 @@ def error_code_of(error: BaseException | None) -> str:
     return str(code) if code else type(error).__name__
 
 
-async def _tokens(source: Iterable[str] | AsyncIterable[str]) -> AsyncGenerator[str, None]:
-    if isinstance(source, AsyncIterable):
-        async for token in source:
-            yield token
-    else:
-        for token in source:
-            yield token
+def check_concurrency(concurrency: object) -> int:
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int):
+        raise TypeError(f"concurrency must be an int, not {type(concurrency).__name__}")
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    return concurrency
 
 
-async def run_many(
+def run_many(
     call: Call,
     tokens: Iterable[str] | AsyncIterable[str],
     *,
@@ -134,18 +149,31 @@ async def run_many(
     on_progress: Callable[[BatchProgress], object] | None = None,
 ) -> AsyncGenerator[ItemResult, None]:
     """Run ``call`` for every token, at most ``concurrency`` at once, yielding in completion
-    order. Leaving early (``break``, an exception, cancellation) cancels what is in flight;
-    wrap the iteration in ``contextlib.aclosing`` to have that happen at once."""
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int):
-        raise TypeError(f"concurrency must be an int, not {type(concurrency).__name__}")
-    if concurrency < 1:
-        raise ValueError("concurrency must be at least 1")
+    order. The arguments are checked here, before anything runs.
+
+    Leaving early (``break``, an exception, cancellation) cancels what is in flight and takes
+    no more tokens; wrap the iteration in ``contextlib.aclosing`` to have that happen at once.
+    An async generator given as ``tokens`` is closed when the run ends.
+    """
+    check_concurrency(concurrency)
     if isinstance(tokens, str | bytes):
         raise TypeError("tokens must be an iterable of access tokens, not a single string")
+    if not isinstance(tokens, Iterable | AsyncIterable):
+        raise TypeError(
+            f"tokens must be an iterable or async iterable, not {type(tokens).__name__}"
+        )
+    return _stream(call, _Source(tokens), concurrency, on_progress)
+
+
+async def _stream(
+    call: Call,
+    source: _Source,
+    concurrency: int,
+    on_progress: Callable[[BatchProgress], object] | None,
+) -> AsyncGenerator[ItemResult, None]:
     progress = BatchProgress()
-    source = _tokens(tokens)
     finished: asyncio.Queue[asyncio.Task[ItemResult]] = asyncio.Queue()
-    pending: set[asyncio.Task[ItemResult]] = set()
+    pending: set[asyncio.Task[ItemResult]] = set()  # running, or finished and not yet yielded
     exhausted = False
 
     def retried() -> None:
@@ -156,9 +184,8 @@ async def run_many(
     try:
         while True:
             while not exhausted and len(pending) < concurrency:
-                try:
-                    token = await source.__anext__()
-                except StopAsyncIteration:
+                token = await source.next()
+                if token is _END:
                     exhausted = True
                     break
                 task = asyncio.create_task(_run_one(call, progress.started, token, retried))
@@ -169,7 +196,7 @@ async def run_many(
                 return
             task = await finished.get()
             pending.discard(task)
-            result = task.result()  # only a bug in the caller's code raises here
+            result = task.result()  # only a bug (not a PlaidError) raises here
             progress.done += 1
             if result.ok:
                 progress.ok += 1
@@ -179,11 +206,43 @@ async def run_many(
                 on_progress(progress)
             yield result
     finally:
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
-        await source.aclose()
+        try:
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+        finally:
+            await source.aclose()
+
+
+_END: Any = object()
+
+
+class _Source:
+    """The input, pulled one token at a time; a sync iterable without an await per token."""
+
+    def __init__(self, tokens: Iterable[str] | AsyncIterable[str]) -> None:
+        self._sync: Iterator[str] | None = None
+        self._async: AsyncIterator[str] | None = None
+        if isinstance(tokens, AsyncIterable):
+            self._async = aiter(tokens)
+        else:
+            self._sync = iter(tokens)
+
+    async def next(self) -> Any:
+        """The next token, or ``_END``."""
+        if self._sync is not None:
+            return next(self._sync, _END)
+        assert self._async is not None
+        try:
+            return await self._async.__anext__()
+        except StopAsyncIteration:
+            return _END
+
+    async def aclose(self) -> None:
+        """Close an async generator now, rather than in a finalizer task after the run."""
+        if self._async is not None and inspect.isasyncgen(self._async):
+            await self._async.aclose()
 
 
 async def _run_one(call: Call, index: int, token: Any, on_retry: Callable[[], None]) -> ItemResult:
@@ -194,15 +253,17 @@ async def _run_one(call: Call, index: int, token: Any, on_retry: Callable[[], No
         attempts += 1
         on_retry()
 
-    start = time.monotonic()
-    response: AccountsGetResponse | None = None
-    error: PlaidError | None = None
+    loop = asyncio.get_running_loop()
+    start = loop.time()
     try:
-        response = await call(token, count_retry)
-    except PlaidError as exc:
-        error = exc
-    except (TypeError, ValueError) as exc:
+        pending = call(token, count_retry)
+    except (TypeError, ValueError) as exc:  # the token, checked before anything is sent
         error = PlaidInputError(f"input #{index} is not a usable access token: {exc}")
         error.__cause__ = exc
-        token = token if isinstance(token, str) else repr(token)
-    return ItemResult(index, token, response, error, attempts, time.monotonic() - start)
+        shown = token if isinstance(token, str) else repr(token)
+        return ItemResult(index, shown, None, error, attempts, 0.0)
+    try:
+        response = await pending
+    except PlaidError as exc:
+        return ItemResult(index, token, None, exc, attempts, loop.time() - start)
+    return ItemResult(index, token, response, None, attempts, loop.time() - start)

@@ -16,7 +16,7 @@ import aiohttp
 from ._calls import CallTracker
 from ._config import check_credential, check_seconds, resolve_base_url, timeouts_for
 from ._redact import fingerprint
-from .batch import BatchProgress, ItemResult, run_many
+from .batch import BatchProgress, ItemResult, check_concurrency, run_many
 from .endpoints import ACCOUNTS_BALANCE_GET, ACCOUNTS_GET, Endpoint
 from .errors import PlaidTimeoutError, RateLimitWaitTimeout
 from .models import (
@@ -213,17 +213,15 @@ class PlaidClient:
         on_progress: Callable[[BatchProgress], object] | None = None,
     ) -> AsyncGenerator[ItemResult, None]:
         """:meth:`accounts_get` for every token; see :meth:`accounts_balance_get_many`."""
-        limiter = as_rate_limiter(rate_limit)
-        if timeout is not None:
-            check_seconds("timeout", timeout)
-
-        def call(token: str, on_retry: Callable[[], None]) -> Awaitable[AccountsGetResponse]:
-            request = AccountsGetRequest(token)
-            return self._call(
-                ACCOUNTS_GET, request, token, timeout, extra_limiter=limiter, on_retry=on_retry
-            )
-
-        return run_many(call, tokens, concurrency=concurrency, on_progress=on_progress)
+        return self._many(
+            ACCOUNTS_GET,
+            AccountsGetRequest,
+            tokens,
+            concurrency=concurrency,
+            rate_limit=rate_limit,
+            timeout=timeout,
+            on_progress=on_progress,
+        )
 
     def accounts_balance_get_many(
         self,
@@ -239,32 +237,53 @@ class PlaidClient:
 
         Takes any iterable or async iterable of access tokens and consumes it lazily; yields
         exactly one :class:`ItemResult` per input token, in completion order, with its input
-        ``index``. At most ``concurrency`` requests are in flight; ``rate_limit`` (requests
-        per second, or a limiter) bounds the whole run, retries included, on top of the
-        client's own ``rate_limiter``. ``on_progress`` is called with live
-        :class:`BatchProgress` counts after every result and retry.
+        ``index``. At most ``concurrency`` requests are in flight (and at most the client's
+        ``max_connections``: raise both together); ``rate_limit`` (requests per second, or a
+        limiter) bounds the whole run, retries included, on top of the client's own
+        ``rate_limiter``; waiting for budget counts against each call's deadline, so keep
+        ``concurrency`` under ``rate_limit`` times the deadline. ``on_progress`` is called
+        with live :class:`BatchProgress` counts after every result and retry. The arguments
+        are checked here, before anything is sent.
 
         Leaving the loop early cancels the requests in flight; use
         ``contextlib.aclosing(...)`` to have that happen before the next line runs.
         """
-        limiter = as_rate_limiter(rate_limit)
-        if timeout is not None:
-            check_seconds("timeout", timeout)
         options = None
         if min_last_updated_datetime is not None:
             options = AccountsBalanceGetRequestOptions(
                 min_last_updated_datetime=min_last_updated_datetime
             )
+        return self._many(
+            ACCOUNTS_BALANCE_GET,
+            lambda token: AccountsBalanceGetRequest(token, options=options),
+            tokens,
+            concurrency=concurrency,
+            rate_limit=rate_limit,
+            timeout=timeout,
+            on_progress=on_progress,
+        )
+
+    def _many(
+        self,
+        endpoint: Endpoint,
+        make_request: Callable[[str], AccountsGetRequest | AccountsBalanceGetRequest],
+        tokens: Iterable[str] | AsyncIterable[str],
+        *,
+        concurrency: int,
+        rate_limit: float | RateLimiter | None,
+        timeout: float | None,
+        on_progress: Callable[[BatchProgress], object] | None,
+    ) -> AsyncGenerator[ItemResult, None]:
+        """The batch runner over ``endpoint``, every argument checked before it starts."""
+        check_concurrency(concurrency)
+        if timeout is not None:
+            check_seconds("timeout", timeout)
+        batch_limiter = as_rate_limiter(rate_limit)
 
         def call(token: str, on_retry: Callable[[], None]) -> Awaitable[AccountsGetResponse]:
-            request = AccountsBalanceGetRequest(token, options=options)
+            request = make_request(token)  # a bad token raises here, before anything is sent
             return self._call(
-                ACCOUNTS_BALANCE_GET,
-                request,
-                token,
-                timeout,
-                extra_limiter=limiter,
-                on_retry=on_retry,
+                endpoint, request, token, timeout, extra_limiter=batch_limiter, on_retry=on_retry
             )
 
         return run_many(call, tokens, concurrency=concurrency, on_progress=on_progress)

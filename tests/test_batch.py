@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
 
@@ -35,9 +35,12 @@ class FakeCall:
         self.calls: list[str] = []
         self.cancelled = 0
 
-    async def __call__(self, token: str, on_retry: Callable[[], None]) -> AccountsGetResponse:
-        if not isinstance(token, str) or not token:
+    def __call__(self, token: str, on_retry: Callable[[], None]) -> Awaitable[AccountsGetResponse]:
+        if not isinstance(token, str) or not token:  # checked at once, as the client does
             raise ValueError("access_token must not be empty")
+        return self._run(token, on_retry)
+
+    async def _run(self, token: str, on_retry: Callable[[], None]) -> AccountsGetResponse:
         self.calls.append(token)
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -201,3 +204,65 @@ async def test_bad_batch_arguments(tokens: object, concurrency: object, error: t
 def test_an_item_result_hides_its_token() -> None:
     result = ItemResult(0, "access-sandbox-secret-token", RESPONSE, None)
     assert "access-sandbox-secret-token" not in repr(result)
+
+
+async def test_a_value_error_inside_a_call_is_a_bug_not_a_bad_token() -> None:
+    async def broken(token: str, on_retry: Callable[[], None]) -> AccountsGetResponse:
+        raise ValueError("a decoding bug")  # raised when awaited: not the token's fault
+
+    with pytest.raises(ValueError, match="a decoding bug"):
+        await collect(run_many(broken, ["a"], concurrency=1))
+
+
+def test_arguments_are_checked_where_they_are_written() -> None:
+    with pytest.raises(ValueError, match="concurrency"):
+        run_many(FakeCall(), ["a"], concurrency=0)  # no iteration needed to see it
+    with pytest.raises(TypeError, match="iterable"):
+        run_many(FakeCall(), 42, concurrency=1)  # type: ignore[arg-type]
+
+
+async def test_an_async_generator_input_is_closed_on_leaving_early() -> None:
+    closed = asyncio.Event()
+
+    async def tokens() -> AsyncIterator[str]:
+        try:
+            for i in range(1000):
+                yield f"t{i}"
+        finally:
+            closed.set()
+
+    before = asyncio.all_tasks()
+    async with contextlib.aclosing(run_many(FakeCall(), tokens(), concurrency=4)) as results:
+        async for _ in results:
+            break
+    assert closed.is_set()
+    assert asyncio.all_tasks() == before  # no finalizer task left to close it later
+
+
+async def test_an_input_that_fails_stops_the_run_and_cancels_the_calls() -> None:
+    async def tokens() -> AsyncIterator[str]:
+        yield "a-hang"
+        yield "b-hang"
+        await asyncio.sleep(0.01)  # the two calls are running by now
+        raise OSError("the token file went away")
+
+    call = FakeCall()
+    before = asyncio.all_tasks()
+    with pytest.raises(OSError, match="went away"):
+        await collect(run_many(call, tokens(), concurrency=4))
+    assert call.cancelled == 2
+    assert asyncio.all_tasks() == before
+
+
+def test_the_summary_stays_small_and_its_quantiles_close() -> None:
+    summary = BatchSummary()
+    small = BatchSummary.of(ItemResult(i, "t", RESPONSE, None, 1, i / 10) for i in range(1, 11))
+    assert small.latency(0.5) == pytest.approx(0.55)  # exact, interpolated, for small runs
+    for i in range(1, 100_001):
+        summary.add(ItemResult(i, "t", RESPONSE, None, 1, i / 1000))  # 1 ms .. 100 s
+    assert summary.total == 100_000
+    assert summary.latency(0.5) == pytest.approx(50.0, rel=0.011)
+    assert summary.latency(0.95) == pytest.approx(95.0, rel=0.011)
+    assert summary.latency(0.0) == pytest.approx(0.001, rel=0.011)
+    assert summary.latency(1.0) == pytest.approx(100.0, rel=0.011)
+    assert len(summary._latency._buckets) < 1000  # not one entry per result
