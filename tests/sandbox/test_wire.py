@@ -6,6 +6,8 @@ import json
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from plaid_async.sandbox.wire import dumps, format_decimal
 
@@ -39,3 +41,17 @@ def test_dumps_writes_every_json_type() -> None:
 def test_dumps_refuses_what_json_cannot_hold_exactly(bad: object) -> None:
     with pytest.raises((TypeError, ValueError)):
         dumps({"v": bad})
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_JSON_VALUES)
+def test_dumps_writes_what_json_dumps_writes(value: object) -> None:
+    """Without Decimals, the same bytes as the standard library's compact, non-ASCII output."""
+    expected = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    assert dumps(value) == expected
