@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import attrs
+import msgspec
 from cattrs import Converter
 from cattrs.gen import make_dict_unstructure_fn, override
 
@@ -58,6 +59,15 @@ def loads(data: bytes | str) -> Any:
     ``NaN`` and ``Infinity``, which Python's json module reads but RFC 8259 does not have, are a
     ``ValueError``: a ``Decimal('NaN')`` balance would break every comparison made with it.
     """
+    if type(data) is bytes:
+        # msgspec reads JSON in less than half the time json does, and hands every
+        # non-integral number's own text to ``Decimal``, so the result is the same. It is
+        # stricter (no lone surrogates, no BOM, UTF-8 only): whatever it refuses is read
+        # again by the json module below, which accepts it or raises the error it always did.
+        try:
+            return _FAST_DECODE(data)
+        except (msgspec.DecodeError, RecursionError):
+            pass
     # json.loads with these arguments would build a decoder on every call; this is its body
     # with one decoder built once.
     if isinstance(data, str):
@@ -73,6 +83,7 @@ def loads(data: bytes | str) -> Any:
 
 
 _DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+_FAST_DECODE = msgspec.json.Decoder(float_hook=Decimal).decode
 
 
 # --------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from cattrs.gen import make_dict_structure_fn, override
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from plaid_async import PlaidConnectionError, RetryPolicy, converter, policy
+from plaid_async import PlaidConnectionError, RetryPolicy, _convert, converter, policy
 from plaid_async._convert import _NULL_IS_EMPTY, _is_response_model, _reject_constant, loads
 from plaid_async._structure import make_structure_fn
 from plaid_async.models import AccountsGetRequest, AccountsGetResponse
@@ -232,6 +232,43 @@ def json_inputs(draw: st.DrawFn) -> Any:
 @example(12)
 def test_loads_matches_json_loads(data: Any) -> None:
     assert load_outcome(loads, data) == load_outcome(reference_loads, data)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"a": 1.10, "b": -0.0, "c": 1E400, "d": 1.5e-0003, "e": 123.456000, "f": 10000}',
+        b"123456789012345678901234567890",  # beyond 64 bits: an int, not a Decimal
+        b'{"a": 1, "b": 2, "a": 3}',  # a duplicate key: the last value, the first place
+        b'"\\ud83d\\ude00 \\ud800"',  # a lone surrogate escape: msgspec refuses, json reads
+        b'"\xed\xa0\x80"',  # a surrogate written in UTF-8 (surrogatepass)
+        b"\xef\xbb\xbf{}",  # a UTF-8 BOM
+        b'"\xc0\xaf"',  # not UTF-8
+        b"NaN",
+        b'{"a": -Infinity}',
+        b"{} x",
+        b"[1,]",
+        b'"a\x01b"',
+        b"",
+        b"[" * 5000 + b"]" * 5000,
+    ],
+)
+def test_loads_reads_bytes_as_json_loads_does(body: bytes) -> None:
+    assert load_outcome(loads, body) == load_outcome(reference_loads, body)
+
+
+def test_loads_reads_bytes_with_msgspec(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[bytes] = []
+    decode = _convert._FAST_DECODE
+
+    def fast(data: bytes) -> Any:
+        calls.append(data)
+        return decode(data)
+
+    monkeypatch.setattr(_convert, "_FAST_DECODE", fast)
+    assert loads(b'{"a": 1.10}') == {"a": Decimal("1.10")}
+    assert loads('{"a": 1}') == {"a": 1}  # str (and bytearray) go to json directly
+    assert calls == [b'{"a": 1.10}']
 
 
 # --------------------------------------------------------------------------------------------
