@@ -135,7 +135,8 @@ def _structure_int(value: object, _: object) -> int:
         raise _type_error("an integer", value)
     if isinstance(value, int):
         return value
-    if isinstance(value, Decimal) and value == value.to_integral_value():
+    # ``1E+5000000000`` is integral too, and ``int()`` of it would build five billion digits.
+    if isinstance(value, Decimal) and value.adjusted() < 100 and value == value.to_integral_value():
         return int(value)
     raise _type_error("an integer", value)
 

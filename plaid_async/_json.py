@@ -24,6 +24,9 @@ def format_decimal(value: Decimal) -> str:
     ``23631.9805``, ``110.5`` (trailing zeros dropped, as a float-writing server would)."""
     if not value.is_finite():
         raise ValueError(f"JSON has no number for {value}")
+    if abs(value.adjusted()) > 1000:
+        # Written out, ``1E+5000000000`` would be five billion digits: keep the exponent.
+        return str(value)  # exact, with its exponent: no context to overflow or round
     if value == value.to_integral_value():
         return str(int(value))
     return format(value.normalize(), "f")

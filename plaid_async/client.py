@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import os
 import ssl
+import sys
 import time
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
@@ -54,7 +55,9 @@ class PlaidClient:
     :param timeouts: per-attempt timeouts in seconds by endpoint path, merged over the
         defaults (``/accounts/get`` 10 s, ``/accounts/balance/get`` 60 s).
     :param max_connections: the bound on open connections.
-    :param session: an ``aiohttp.ClientSession`` of yours; the client never closes it.
+    :param session: an ``aiohttp.ClientSession`` of yours; the client never closes it. Its
+        ``raise_for_status`` is overridden per request; keep its ``auto_decompress`` on, or the
+        body cap counts compressed bytes and compressed bodies do not parse.
     :param plaid_version: the ``Plaid-Version`` header.
     :param connect_timeout: seconds to establish a connection, within each attempt.
     :param max_response_bytes: the cap on a decoded response body.
@@ -356,14 +359,49 @@ async def _wait_for_budget(
             await limiter.acquire(path, item_key)
 
     start = time.monotonic()
-    try:
-        await asyncio.wait_for(acquire_all(), time_left)
-    except asyncio.TimeoutError:  # not the builtin TimeoutError before Python 3.11
+    if time_left is None:
+        await acquire_all()
+        return None
+    # In this task, not through ``asyncio.wait_for``: before Python 3.12 that returns the inner
+    # result when the caller's cancellation lands as the limiter grants (CPython gh-86296), and
+    # the request would go out for a caller that is gone.
+    if not await _within(acquire_all(), time_left):
         raise RateLimitWaitTimeout(
             "the deadline passed while waiting for rate-limit budget; nothing was sent",
             timeout=time_left,
-        ) from None
-    return None if time_left is None else time_left - (time.monotonic() - start)
+        )
+    return time_left - (time.monotonic() - start)
+
+
+async def _within(awaitable: Awaitable[None], seconds: float) -> bool:
+    """Await ``awaitable`` in the current task for at most ``seconds``: True if it finished,
+    False if the time ran out (it is then cancelled). Any other cancellation propagates."""
+    if sys.version_info >= (3, 11):
+        try:
+            async with asyncio.timeout(seconds):
+                await awaitable
+        except TimeoutError:
+            return False
+        return True
+    task = asyncio.current_task()
+    assert task is not None
+    expired = False
+
+    def expire() -> None:
+        nonlocal expired
+        expired = True
+        task.cancel()
+
+    timer = asyncio.get_running_loop().call_later(seconds, expire)
+    try:
+        await awaitable
+    except asyncio.CancelledError:
+        if expired:
+            return False
+        raise
+    finally:
+        timer.cancel()
+    return True
 
 
 def _check_positive_int(name: str, value: object) -> None:

@@ -137,6 +137,7 @@ class AiohttpTransport:
                 headers=headers,
                 timeout=client_timeout,
                 allow_redirects=False,
+                raise_for_status=False,  # a session of the user's may say otherwise
                 ssl=self._ssl,
             ) as resp:
                 content = await self._read_capped(resp)

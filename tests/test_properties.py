@@ -318,3 +318,12 @@ def test_any_rfc3339_date_time_is_the_same_aware_instant(sample: tuple[str, dt.d
     assert moment is not None
     assert moment.utcoffset() is not None
     assert moment == instant
+
+
+def test_a_huge_integral_exponent_in_an_integer_field_is_a_response_error() -> None:
+    """``int()`` of ``1E+5000000000`` would build five billion digits; it is refused instead."""
+    body = json.dumps(
+        {"accounts": [], "item": {"item_id": "i", "error": {"status": "STATUS"}}, "request_id": "r"}
+    ).replace('"STATUS"', "1e5000000000")
+    with pytest.raises(PlaidResponseError):
+        decode_response(200, {}, body.encode(), AccountsGetResponse)

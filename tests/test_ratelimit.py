@@ -81,6 +81,39 @@ async def test_the_deadline_passing_while_waiting_is_a_typed_error_and_nothing_i
     assert plaid_sandbox.stats.requests == 1
 
 
+class _GateLimiter:
+    """A limiter that grants when the test opens its gate."""
+
+    def __init__(self) -> None:
+        self.gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiting = asyncio.Event()
+
+    async def acquire(self, path: str, item_key: str) -> None:
+        self.waiting.set()
+        await self.gate
+
+
+async def test_a_cancellation_as_the_limiter_grants_is_not_lost_and_nothing_is_sent(
+    plaid_sandbox: SandboxServer,
+) -> None:
+    """The grant and the caller's cancellation in one turn of the loop: the call is cancelled
+    and sends nothing (``asyncio.wait_for`` before 3.12 would have returned and sent it)."""
+    limiter = _GateLimiter()
+    async with plaid_sandbox.client(rate_limiter=limiter) as client:
+        call = asyncio.create_task(client.accounts_balance_get(plaid_sandbox.token(1)))
+        await limiter.waiting.wait()
+
+        def grant_and_cancel() -> None:
+            limiter.gate.set_result(None)
+            call.cancel()
+
+        asyncio.get_running_loop().call_soon(grant_and_cancel)
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        await asyncio.sleep(0.05)
+    assert plaid_sandbox.stats.requests == 0
+
+
 def test_the_core_imports_without_redis_and_the_limiter_says_what_to_install() -> None:
     code = (
         "import sys; sys.modules['redis'] = None\n"

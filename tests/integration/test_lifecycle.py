@@ -7,10 +7,11 @@ import asyncio
 import json
 import time
 
+import aiohttp
 import pytest
 from aiohttp import web
 
-from plaid_async import PlaidConnectionError, RetryPolicy
+from plaid_async import ItemError, PlaidConnectionError, RetryPolicy
 from plaid_async.sandbox import Faults, SandboxServer
 from tests.integration.rawserver import Server, client_for
 from tests.samples import TOKEN, response_doc
@@ -144,3 +145,19 @@ async def test_a_pooled_connection_the_server_dropped_is_retried_once(server: Se
     assert len(server.peers) == 3  # first call, the dropped try, its one retry
     assert server.peers[1] == server.peers[0] == dropped[0]
     assert server.peers[2] != server.peers[0]
+
+
+async def test_a_users_session_that_raises_for_status_still_gets_plaids_errors(
+    plaid_sandbox: SandboxServer,
+) -> None:
+    """``ClientSession(raise_for_status=True)`` would turn Plaid's 429 into aiohttp's exception,
+    losing its error body and its retry: the client asks for the answer whatever its status."""
+    plaid_sandbox.enqueue("429", "ITEM_LOGIN_REQUIRED")
+    async with (
+        aiohttp.ClientSession(raise_for_status=True) as session,
+        plaid_sandbox.client(session=session) as client,
+    ):
+        with pytest.raises(ItemError) as info:
+            await client.accounts_get(plaid_sandbox.token(1))
+    assert info.value.error_code == "ITEM_LOGIN_REQUIRED"
+    assert plaid_sandbox.stats.requests == 2  # the 429 was retried

@@ -55,3 +55,11 @@ def test_dumps_writes_what_json_dumps_writes(value: object) -> None:
     """Without Decimals, the same bytes as the standard library's compact, non-ASCII output."""
     expected = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     assert dumps(value) == expected
+
+
+@pytest.mark.parametrize("text", ["1E+5000000000", "-2.5E-4000000000"])
+def test_a_huge_exponent_is_written_with_its_exponent(text: str) -> None:
+    """Not as its billions of digits: a hostile server's number must not stall the CLI."""
+    written = dumps({"v": Decimal(text)})
+    assert json.loads(written, parse_float=Decimal)["v"] == Decimal(text)
+    assert len(written) < 40
