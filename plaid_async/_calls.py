@@ -66,7 +66,8 @@ class CallTracker:
         current = asyncio.current_task()
         for task in self._tasks:
             if task is not current and not task.done():
-                self._cancelled.add(task)
+                if not _being_cancelled(task):  # if it is, the cancellation is the caller's
+                    self._cancelled.add(task)
                 self._unwinding.add(task)
                 task.cancel()
         if not self._unwinding:
@@ -75,3 +76,17 @@ class CallTracker:
         # A call stuck in a limiter that ignores cancellation: close the pool anyway.
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._idle.wait(), _UNWIND_SECONDS)
+
+
+def _being_cancelled(task: asyncio.Task[object]) -> bool:
+    """Whether someone has already asked ``task`` to cancel.
+
+    Python 3.11+ counts the requests (``cancelling``); on 3.10 only a request not yet delivered
+    can be seen, so there a caller's cancellation that lands after ``aclose`` has already
+    cancelled the call surfaces as the closed-client error.
+    """
+    cancelling = getattr(task, "cancelling", None)
+    if cancelling is not None:
+        return bool(cancelling() > 0)
+    waiter = getattr(task, "_fut_waiter", None)  # 3.10: the future a cancel() was passed to
+    return bool(getattr(task, "_must_cancel", False)) or (waiter is not None and waiter.cancelled())

@@ -161,9 +161,15 @@ class AiohttpTransport:
             malformed = _reason(exc.message)
         except (aiohttp.ClientError, OSError) as exc:
             raise PlaidConnectionError(f"connection failed: {type(exc).__name__}: {exc}") from exc
-        # Raised here, not in the ``except``, so that aiohttp's exception, which quotes the
-        # server's bytes, is not kept as ``__context__``.
-        raise PlaidResponseError(f"malformed HTTP answer: {malformed}", status=0, transient=False)
+        # aiohttp's exception quotes the server's bytes, which may echo the secret: it must not
+        # be kept as ``__context__``. Raising outside the ``except`` is not enough on Python
+        # 3.10, where an exception aiohttp handled inside the task can still be the one "being
+        # handled" here, so the context is cleared as the error leaves.
+        error = PlaidResponseError(f"malformed HTTP answer: {malformed}", status=0, transient=False)
+        try:
+            raise error
+        finally:
+            error.__context__ = None
 
     async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:
         """The decoded body, or a :class:`PlaidResponseError` once it passes the cap."""
