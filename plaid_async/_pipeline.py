@@ -1,0 +1,141 @@
+"""One call, as a short sequence of named steps.
+
+A call (:meth:`Pipeline.call`) registers with the client, fixes its :class:`Deadline`, and
+hands its attempt to the retry policy. Each attempt (:meth:`_Call.attempt`) is three steps,
+each owned by its own module:
+
+1. wait for rate-limit budget within the deadline
+   (:func:`~plaid_async.ratelimit.wait_for_budget`);
+2. send one request through the transport, its timeout cut to the time left
+   (:meth:`~plaid_async.deadline.Deadline.attempt_timeout`,
+   :class:`~plaid_async.transport.Transport`);
+3. decode the answer into a response or a typed error
+   (:func:`~plaid_async.protocol.decode_response`).
+
+The moments an observer would want (a call started and ended, an attempt started and ended, a
+retry scheduled, a rate-limit wait started and ended) are each one line here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+
+from ._calls import CallTracker
+from ._redact import fingerprint
+from .deadline import Deadline
+from .endpoints import Endpoint
+from .errors import PlaidTimeoutError
+from .models import AccountsBalanceGetRequest, AccountsGetRequest, AccountsGetResponse
+from .policy import RetryPolicy
+from .protocol import decode_response, encode_request
+from .ratelimit import RateLimiter, wait_for_budget
+from .transport import Request, Transport
+
+__all__ = ["Pipeline"]
+
+_Answer = tuple[int, Mapping[str, str], bytes]
+
+
+class Pipeline:
+    """What every call of one client shares: where and how to send, the policy, the limiter."""
+
+    def __init__(
+        self,
+        *,
+        transport: Transport,
+        base_url: str,
+        headers: Mapping[str, str],
+        secret: str,
+        retry: RetryPolicy,
+        rate_limiter: RateLimiter | None,
+    ) -> None:
+        self.transport = transport
+        self.base_url = base_url
+        self.headers = headers
+        self.secret = secret
+        self.retry = retry
+        self.rate_limiter = rate_limiter
+        self.calls = CallTracker()
+
+    async def call(
+        self,
+        endpoint: Endpoint,
+        request: AccountsGetRequest | AccountsBalanceGetRequest,
+        access_token: str,
+        attempt_timeout: float,
+        *,
+        extra_limiter: RateLimiter | None = None,
+        on_retry: Callable[[], object] | None = None,
+    ) -> AccountsGetResponse:
+        """One call: attempts under the retry policy until one settles it.
+
+        ``attempt_timeout`` is this call's per-attempt timeout, already checked;
+        ``extra_limiter`` a batch's own ``rate_limit``, waited on besides the client's.
+        """
+        call = _Call(self, endpoint, request, access_token, attempt_timeout, extra_limiter)
+        task = self.calls.enter()  # the call starts
+        try:
+            deadline = Deadline(self.retry.deadline)
+            return await self.retry.call(  # each retry is scheduled in policy._before_retry
+                call.attempt, endpoint=endpoint.path, on_retry=on_retry, deadline=deadline
+            )
+        except asyncio.CancelledError:
+            closed = self.calls.closed_error(task)
+            if closed is None:
+                raise
+        finally:
+            self.calls.leave(task)  # the call ends
+        raise closed  # outside the ``except``: the cancellation is not this error's context
+
+    async def aclose(self) -> None:
+        """End the calls in flight, then close the transport."""
+        await self.calls.close()
+        await self.transport.aclose()
+
+
+class _Call:
+    """One call's fixed parts, computed once for all its attempts."""
+
+    __slots__ = ("attempt_timeout", "body", "endpoint", "item_key", "limiters", "pipe", "secrets")
+
+    def __init__(
+        self,
+        pipe: Pipeline,
+        endpoint: Endpoint,
+        request: AccountsGetRequest | AccountsBalanceGetRequest,
+        access_token: str,
+        attempt_timeout: float,
+        extra_limiter: RateLimiter | None,
+    ) -> None:
+        self.pipe = pipe
+        self.endpoint = endpoint
+        self.body = encode_request(request)
+        self.secrets = (pipe.secret, access_token)
+        self.attempt_timeout = attempt_timeout
+        limiters = [x for x in (pipe.rate_limiter, extra_limiter) if x is not None]
+        self.limiters = limiters
+        self.item_key = fingerprint(access_token) if limiters else ""
+
+    async def attempt(self, deadline: Deadline) -> AccountsGetResponse:
+        """One attempt: wait for budget, send, decode."""
+        if self.limiters:  # the rate-limit wait starts, and ends on the next line
+            await wait_for_budget(self.limiters, self.endpoint.path, self.item_key, deadline)
+        timeout = deadline.attempt_timeout(self.attempt_timeout)  # raises past the deadline
+        status, headers, body = await self.send(timeout, deadline)  # the attempt, start to end
+        return decode_response(
+            status, headers, body, self.endpoint.response_type, secrets=self.secrets
+        )
+
+    async def send(self, timeout: float, deadline: Deadline) -> _Answer:
+        """One request through the transport, within ``timeout``."""
+        pipe = self.pipe
+        request = Request(
+            "POST", pipe.base_url + self.endpoint.path, pipe.headers, self.body, timeout
+        )
+        try:
+            return await pipe.transport.send(request)
+        except PlaidTimeoutError as exc:
+            if timeout < self.attempt_timeout:  # the deadline cut this attempt short
+                raise deadline.passed(" during an attempt") from exc
+            raise
