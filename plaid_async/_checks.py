@@ -41,7 +41,9 @@ def check_instance(name: str, value: T, types: type | tuple[type, ...], what: st
     if not isinstance(value, types):
         if not what:
             names = types if isinstance(types, tuple) else (types,)
-            what = "a " + " or ".join(t.__name__ for t in names)
+            what = " or ".join(
+                ("an " if t.__name__[0] in "AEIOU" else "a ") + t.__name__ for t in names
+            )
         raise TypeError(f"{name} must be {what}, not {_type_name(value)}")
     return value
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from attrs import field, frozen
 
+from ._checks import check_str, validator
 from ._redact import short_fingerprint
 from .enums import (
     AccountHolderCategory,
@@ -211,9 +212,7 @@ def _check_access_token(_: object, __: object, value: Any) -> None:
         raise ValueError("access_token must not contain whitespace")
 
 
-def _check_optional_str(_: object, attribute: Any, value: Any) -> None:
-    if value is not None and (not isinstance(value, str) or not value):
-        raise TypeError(f"{attribute.name} must be a non-empty str or None")
+_OPTIONAL_STR = validator(check_str, allow_none=True)
 
 
 def _check_aware_datetime(_: object, __: object, value: Any) -> None:
@@ -252,8 +251,8 @@ class AccountsGetRequest:
 
     access_token: str = field(validator=_check_access_token, repr=short_fingerprint)
     options: AccountsGetRequestOptions | None = None
-    client_id: str | None = field(default=None, validator=_check_optional_str)
-    secret: str | None = field(default=None, validator=_check_optional_str, repr=False)
+    client_id: str | None = field(default=None, validator=_OPTIONAL_STR)
+    secret: str | None = field(default=None, validator=_OPTIONAL_STR, repr=False)
 
 
 @frozen
@@ -262,5 +261,5 @@ class AccountsBalanceGetRequest:
 
     access_token: str = field(validator=_check_access_token, repr=short_fingerprint)
     options: AccountsBalanceGetRequestOptions | None = None
-    client_id: str | None = field(default=None, validator=_check_optional_str)
-    secret: str | None = field(default=None, validator=_check_optional_str, repr=False)
+    client_id: str | None = field(default=None, validator=_OPTIONAL_STR)
+    secret: str | None = field(default=None, validator=_OPTIONAL_STR, repr=False)

@@ -105,7 +105,7 @@ def sandbox_token(n: int | str = 0) -> str:
     """A valid sandbox access token, the same for the same ``n``: ``access-sandbox-<uuid>``."""
     if isinstance(n, bool):
         raise TypeError("n must be an int or a str, not bool")
-    check_instance("n", n, (int, str))
+    check_instance("n", n, (int, str), "an int or a str")
     digest = hashlib.sha256(f"plaid-async-sandbox-token:{n}".encode()).hexdigest()
     uuid = f"{digest[:8]}-{digest[8:12]}-4{digest[13:16]}-a{digest[17:20]}-{digest[20:32]}"
     return ACCESS_TOKEN_PREFIX + uuid

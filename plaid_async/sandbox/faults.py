@@ -67,6 +67,7 @@ def _latency(_: object, attribute: object, value: float | str) -> None:
     check_seconds("latency", value, allow_zero=True)
 
 
+_RATE_FIELDS = {kind: f"rate_{kind}" for kind in FAULT_KINDS}
 _SECONDS = validator(check_seconds, allow_zero=True)
 _PROBABILITY = validator(check_probability)
 
@@ -109,10 +110,11 @@ class Faults:
     def rate(self, kind: str) -> float:
         """The probability of fault ``kind`` (one of :data:`FAULT_KINDS`)."""
         try:
-            value: float = getattr(self, f"rate_{kind}")
-        except AttributeError:
+            name = _RATE_FIELDS[kind]
+        except (KeyError, TypeError):
             check_choice("kind", kind, FAULT_KINDS)
             raise
+        value: float = getattr(self, name)
         return value
 
     def delay(self, path: str, u: float) -> float:
