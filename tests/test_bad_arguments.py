@@ -36,7 +36,14 @@ from plaid_async import (
     RetryPolicy,
 )
 from plaid_async.batch import run_many
-from plaid_async.sandbox import Faults, RateLimits, SandboxServer, error_token, sandbox_token
+from plaid_async.sandbox import (
+    FAULT_KINDS,
+    Faults,
+    RateLimits,
+    SandboxServer,
+    error_token,
+    sandbox_token,
+)
 from plaid_async.sandbox.ratelimits import RateLimitCounter
 from plaid_async.shard import digest_in_shard, in_shard, parse_shard
 from plaid_async.testing import MockTransport, Request
@@ -191,8 +198,11 @@ def unverified_context() -> ssl.SSLContext:
 # --------------------------------------------------------------------------------------------
 
 NEW_CLIENT = functools.partial(PlaidClient, "client-id", "secret")
+REDIS_AT = functools.partial(RedisRateLimiter, "redis://127.0.0.1:1/0")  # never connected
 BATCHES = (CLIENT.accounts_get_many, CLIENT.accounts_balance_get_many)
 CALLS = (CLIENT.accounts_get, CLIENT.accounts_balance_get)
+WHEN = "min_last_updated_datetime"
+BAD_WHEN = [(NAIVE, ValueError), ("2024-01-01", TypeError), (dt.date(2024, 1, 1), TypeError)]
 
 TABLE: list[Row] = [
     # -- PlaidClient ---------------------------------------------------------------------------
@@ -237,27 +247,7 @@ TABLE: list[Row] = [
             *seconds(method, "timeout", none=True, access_token=TOKEN),
         ]
     ],
-    bad(
-        CLIENT.accounts_balance_get,
-        ValueError,
-        "min_last_updated_datetime",
-        NAIVE,
-        access_token=TOKEN,
-    ),
-    bad(
-        CLIENT.accounts_balance_get,
-        TypeError,
-        "min_last_updated_datetime",
-        "2024-01-01",
-        access_token=TOKEN,
-    ),
-    bad(
-        CLIENT.accounts_balance_get,
-        TypeError,
-        "min_last_updated_datetime",
-        dt.date(2024, 1, 1),
-        access_token=TOKEN,
-    ),
+    *sweep(CLIENT.accounts_balance_get, WHEN, BAD_WHEN, access_token=TOKEN),
     # -- its batches: raised at the call, before iteration starts, and nothing is sent ---------
     *[
         row
@@ -272,20 +262,7 @@ TABLE: list[Row] = [
             bad(method, TypeError, "on_progress", 5, tokens=[TOKEN]),
         ]
     ],
-    bad(
-        CLIENT.accounts_balance_get_many,
-        ValueError,
-        "min_last_updated_datetime",
-        NAIVE,
-        tokens=[TOKEN],
-    ),
-    bad(
-        CLIENT.accounts_balance_get_many,
-        TypeError,
-        "min_last_updated_datetime",
-        "2024",
-        tokens=[TOKEN],
-    ),
+    *sweep(CLIENT.accounts_balance_get_many, WHEN, BAD_WHEN, tokens=[TOKEN]),
     # -- the batch runner and its summary ------------------------------------------------------
     bad(run_many, TypeError, "tokens", TOKEN, call=print, concurrency=1),
     *count(run_many, "concurrency", call=print, tokens=[TOKEN]),
@@ -309,10 +286,10 @@ TABLE: list[Row] = [
     bad(LocalRateLimiter, TypeError, "clock", 5, rate=1),
     bad(RedisRateLimiter, TypeError, "redis", 5, client_id="client-id"),
     bad(RedisRateLimiter, ValueError, "redis", "http://127.0.0.1:6379", client_id="client-id"),
-    *text(functools.partial(RedisRateLimiter, "redis://127.0.0.1:1/0"), "client_id"),
+    *text(REDIS_AT, "client_id"),
     *[
         bad(
-            functools.partial(RedisRateLimiter, "redis://127.0.0.1:1/0"),
+            REDIS_AT,
             error,
             name,
             value,
@@ -326,14 +303,8 @@ TABLE: list[Row] = [
             ("key_prefix", 5, TypeError),
         ]
     ],
-    *seconds(
-        functools.partial(RedisRateLimiter, "redis://127.0.0.1:1/0", client_id="c"), "timeout"
-    ),
-    *seconds(
-        functools.partial(RedisRateLimiter, "redis://127.0.0.1:1/0", client_id="c"),
-        "recheck",
-        zero=True,
-    ),
+    *seconds(REDIS_AT, "timeout", client_id="c"),
+    *seconds(REDIS_AT, "recheck", zero=True, client_id="c"),
     bad(REDIS.key, TypeError, "scope", 5),
     *count(Budget, "limit", per=1),
     *seconds(Budget, "per", limit=1),
@@ -405,22 +376,7 @@ TABLE: list[Row] = [
     *sweep(SandboxServer, "seed", [("7", TypeError), (True, TypeError), (7.5, TypeError)]),
     bad(SandboxServer, TypeError, "rate_limits", {"balance_per_item": 1}),
     bad(SandboxServer, TypeError, "rate_limits", "sandbox"),
-    *[
-        row
-        for name in (
-            "rate_500",
-            "rate_502",
-            "rate_503",
-            "rate_maintenance",
-            "rate_429",
-            "rate_reset",
-            "rate_hang",
-            "rate_truncate",
-            "rate_short_read",
-            "rate_drip",
-        )
-        for row in probability(Faults, name)
-    ],
+    *[row for kind in FAULT_KINDS for row in probability(Faults, f"rate_{kind}")],
     bad(Faults, ValueError, "rate_500", 0.6, rate_reset=0.6),
     *sweep(
         Faults,
