@@ -109,7 +109,9 @@ class RedisRateLimiter:
     ) -> None:
         if isinstance(redis, str):
             if not redis.startswith(_URL_SCHEMES):
-                raise ValueError(f"redis must be a URL starting {' or '.join(_URL_SCHEMES)}")
+                raise ValueError(  # not the URL itself: it may hold a password
+                    f"redis must be a Redis URL starting {', '.join(_URL_SCHEMES)}"
+                )
         elif not callable(getattr(redis, "register_script", None)):
             raise TypeError(
                 f"redis must be a redis:// URL or a redis.asyncio.Redis, not {type(redis).__name__}"
