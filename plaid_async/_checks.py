@@ -125,7 +125,14 @@ def check_number(
 
 
 def check_seconds(name: str, value: object, *, allow_zero: bool = False) -> float:
-    """A finite number of seconds: positive, or also 0 with ``allow_zero``."""
+    """A finite number of seconds: positive, or also 0 with ``allow_zero``.
+
+    Checked on every call that passes its own ``timeout``, so a good value takes the short way.
+    """
+    if (
+        value.__class__ is float or value.__class__ is int
+    ) and 0 < value < math.inf:  # NaN is not > 0
+        return float(value)
     if allow_zero:
         return check_number(name, value, "a finite number of seconds, 0 or more", minimum=0.0)
     return check_number(
