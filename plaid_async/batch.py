@@ -23,7 +23,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from ._checks import check_callable, check_instance, check_positive_int, check_probability
+from ._checks import check_callable, check_instance, check_positive_int
 from ._latency import LatencySketch
 from ._redact import short_fingerprint
 from .errors import PlaidError, PlaidInputError
@@ -110,7 +110,7 @@ class BatchSummary:
 
     def latency(self, quantile: float) -> float:
         """The ``quantile`` (0 to 1) of per-token elapsed seconds, within 1%; 0 with none."""
-        return self._latency.quantile(check_probability("quantile", quantile))
+        return self._latency.quantile(quantile)
 
     @classmethod
     def of(cls, results: Iterable[ItemResult]) -> BatchSummary:
