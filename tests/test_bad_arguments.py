@@ -6,8 +6,19 @@ with the argument's name; and it is raised at the call, before anything is sent 
 
 :data:`TABLE` is every bad call, one row each: what is called, its arguments, the exception,
 and the name the message must start with. A method of an object is written ``CLIENT.method``
-(``EMULATOR``, ...): the test makes the objects afresh for each row. To cover a new public
-callable, add its rows (the sweeps below make a row per kind of bad value).
+(``EMULATOR``, ...): the test makes the objects afresh for each row.
+
+To cover a new public callable, add its rows; the sweeps make one row per kind of bad value::
+
+    bad(Thing, TypeError, "sink", 5),              # Thing(sink=5) is a TypeError naming sink
+    *seconds(Thing, "flush_interval", zero=True),  # "5", True, NaN, +-inf, -1, None ...
+    *count(Thing, "max_items"),                    # "5", 2.0, True, 0, -1, None ...
+    *probability(Thing, "sample_rate"),
+    *text(Thing, "name"),                          # None, 5, b"x", "", "  "
+
+For a method, give :class:`Subjects` an instance (``thing: Thing``) and write
+``On("thing").method``; for a constructor, add its class to
+:func:`test_the_table_has_a_row_for_every_argument_of_the_named_classes`.
 """
 
 from __future__ import annotations
