@@ -145,6 +145,7 @@ def run_many(
     no more tokens; wrap the iteration in ``contextlib.aclosing`` to have that happen at once.
     An async generator given as ``tokens`` is closed when the run ends.
     """
+    check_callable("call", call)
     check_concurrency(concurrency)
     if isinstance(tokens, str | bytes):
         raise TypeError("tokens must be an iterable of access tokens, not a single string")

@@ -275,6 +275,7 @@ TABLE: list[Row] = [
     ],
     *sweep(CLIENT.accounts_balance_get_many, WHEN, BAD_WHEN, tokens=[TOKEN]),
     # -- the batch runner and its summary ------------------------------------------------------
+    bad(run_many, TypeError, "call", "print", tokens=[TOKEN], concurrency=1),
     bad(run_many, TypeError, "tokens", TOKEN, call=print, concurrency=1),
     *count(run_many, "concurrency", call=print, tokens=[TOKEN]),
     bad(run_many, TypeError, "on_progress", "print", call=print, tokens=[TOKEN], concurrency=1),
