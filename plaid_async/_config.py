@@ -1,51 +1,21 @@
-"""Checks for the client's configuration, so a bad value fails where it is written."""
+"""The client's configuration: where calls go and how long an attempt may take, checked so
+that a bad value fails where it is written (by the rules of :mod:`plaid_async._checks`)."""
 
 from __future__ import annotations
 
 import ipaddress
-import math
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from ._checks import check_instance, check_seconds, check_str
 from .endpoints import ENDPOINTS
 
-__all__ = [
-    "ENVIRONMENTS",
-    "check_credential",
-    "check_positive_int",
-    "check_seconds",
-    "resolve_base_url",
-    "timeouts_for",
-]
+__all__ = ["ENVIRONMENTS", "resolve_base_url", "timeouts_for"]
 
 ENVIRONMENTS: Mapping[str, str] = {
     "sandbox": "https://sandbox.plaid.com",
     "production": "https://production.plaid.com",
 }
-
-
-def check_credential(name: str, value: object) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
-    if not value.strip():
-        raise ValueError(f"{name} must not be empty")
-    return value
-
-
-def check_seconds(name: str, value: object) -> float:
-    """A positive, finite number of seconds."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive, finite number of seconds, not {value!r}")
-    return float(value)
-
-
-def check_positive_int(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1")
 
 
 def _is_loopback(host: str) -> bool:
@@ -59,18 +29,20 @@ def _is_loopback(host: str) -> bool:
 
 def resolve_base_url(environment: str, base_url: str | None) -> str:
     """The URL calls go to: ``base_url`` if given (checked), else the environment's host."""
+    check_str("environment", environment)
     if base_url is None:
         if environment == "development":
             raise ValueError(
-                "Plaid retired the Development environment; use 'sandbox' or 'production'"
+                "environment: Plaid retired the Development environment; "
+                "use 'sandbox' or 'production'"
             )
         if environment not in ENVIRONMENTS:
             raise ValueError(
-                f"unknown environment {environment!r}: expected 'sandbox' or 'production'"
+                f"environment must be 'sandbox' or 'production', not {environment!r} "
+                "(unknown environment)"
             )
         return ENVIRONMENTS[environment]
-    if not isinstance(base_url, str):
-        raise TypeError(f"base_url must be a str, not {type(base_url).__name__}")
+    check_instance("base_url", base_url, str)
     parts = urlsplit(base_url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ValueError(f"base_url must be an https:// URL with a host, not {base_url!r}")
@@ -87,7 +59,11 @@ def resolve_base_url(environment: str, base_url: str | None) -> str:
 def timeouts_for(overrides: Mapping[str, float] | None) -> dict[str, float]:
     """Per-endpoint attempt timeouts: the defaults, with ``overrides`` merged over them."""
     timeouts = {path: endpoint.default_timeout for path, endpoint in ENDPOINTS.items()}
-    for path, seconds in (overrides or {}).items():
+    if overrides is None:
+        return timeouts
+    check_instance("timeouts", overrides, Mapping, "a mapping of endpoint path to seconds")
+    for path, seconds in overrides.items():
+        check_instance("timeouts", path, str, "keyed by endpoint path strings")
         if path not in ENDPOINTS:
             raise ValueError(f"timeouts: unknown endpoint {path!r}; known: {sorted(ENDPOINTS)}")
         timeouts[path] = check_seconds(f"timeouts[{path!r}]", seconds)

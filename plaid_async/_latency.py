@@ -12,6 +12,8 @@ import math
 import statistics
 from collections import Counter
 
+from ._checks import check_probability
+
 __all__ = ["EXACT_LIMIT", "RELATIVE_ERROR", "LatencySketch"]
 
 EXACT_LIMIT = 10_000
@@ -52,8 +54,7 @@ class LatencySketch:
 
     def quantile(self, q: float) -> float:
         """The value at quantile ``q`` (0 to 1) by nearest rank; 0 with no values."""
-        if not 0 <= q <= 1:
-            raise ValueError(f"quantile must be between 0 and 1, not {q}")
+        check_probability("quantile", q)
         if self._count == 0:
             return 0.0
         if self._exact is not None:

@@ -23,6 +23,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
+from ._checks import check_callable, check_instance, check_positive_int
 from ._latency import LatencySketch
 from ._redact import short_fingerprint
 from .errors import PlaidError, PlaidInputError
@@ -96,6 +97,7 @@ class BatchSummary:
     _latency: LatencySketch = field(factory=LatencySketch, repr=False, eq=False)
 
     def add(self, result: ItemResult) -> None:
+        check_instance("result", result, ItemResult)
         self.total += 1
         self._latency.add(result.elapsed)
         if result.attempts > 1:
@@ -112,6 +114,7 @@ class BatchSummary:
 
     @classmethod
     def of(cls, results: Iterable[ItemResult]) -> BatchSummary:
+        check_instance("results", results, Iterable, "an iterable of ItemResult")
         summary = cls()
         for result in results:
             summary.add(result)
@@ -125,11 +128,7 @@ def error_code_of(error: BaseException | None) -> str:
 
 
 def check_concurrency(concurrency: object) -> int:
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int):
-        raise TypeError(f"concurrency must be an int, not {type(concurrency).__name__}")
-    if concurrency < 1:
-        raise ValueError("concurrency must be at least 1")
-    return concurrency
+    return check_positive_int("concurrency", concurrency)
 
 
 def run_many(
@@ -146,13 +145,13 @@ def run_many(
     no more tokens; wrap the iteration in ``contextlib.aclosing`` to have that happen at once.
     An async generator given as ``tokens`` is closed when the run ends.
     """
+    check_callable("call", call)
     check_concurrency(concurrency)
     if isinstance(tokens, str | bytes):
         raise TypeError("tokens must be an iterable of access tokens, not a single string")
-    if not isinstance(tokens, Iterable | AsyncIterable):
-        raise TypeError(
-            f"tokens must be an iterable or async iterable, not {type(tokens).__name__}"
-        )
+    check_instance("tokens", tokens, (Iterable, AsyncIterable), "an iterable or async iterable")
+    if on_progress is not None:
+        check_callable("on_progress", on_progress)
     return _stream(call, _Source(tokens), concurrency, on_progress)
 
 

@@ -14,6 +14,15 @@ from collections.abc import Callable, Mapping, Sequence
 
 from attrs import field, frozen
 
+from ._checks import (
+    check_choice,
+    check_instance,
+    check_positive,
+    check_positive_int,
+    check_rate,
+    check_seconds,
+    validator,
+)
 from .endpoints import ACCOUNTS_BALANCE_GET_PATH, ACCOUNTS_GET_PATH
 
 __all__ = [
@@ -56,29 +65,6 @@ MAX_MARGIN = 1.0
 """The default margin is 5% of the window, at most this many seconds."""
 
 
-def _positive_int(_: object, attribute: object, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{getattr(attribute, 'name', '')} must be an int")
-    if value < 1:
-        raise ValueError(f"{getattr(attribute, 'name', '')} must be at least 1")
-
-
-def _seconds(_: object, attribute: object, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise TypeError(f"{getattr(attribute, 'name', '')} must be a finite number of seconds")
-    if value <= 0:
-        raise ValueError(f"{getattr(attribute, 'name', '')} must be positive")
-
-
-def _margin(_: object, __: object, value: float | None) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise TypeError("margin must be a finite number of seconds, or None")
-    if value < 0:
-        raise ValueError("margin must not be negative")
-
-
 @frozen
 class Budget:
     """At most ``limit`` requests in any ``per`` seconds.
@@ -89,14 +75,18 @@ class Budget:
     one window apart by our clock can land inside one window by Plaid's and draw a 429.
     """
 
-    limit: int = field(validator=_positive_int)
-    per: float = field(validator=_seconds)
-    margin: float | None = field(default=None, validator=_margin, kw_only=True)
+    limit: int = field(validator=validator(check_positive_int))
+    per: float = field(validator=validator(check_seconds))
+    margin: float | None = field(
+        default=None,
+        validator=validator(check_seconds, allow_zero=True, allow_none=True),
+        kw_only=True,
+    )
 
     @classmethod
     def rate(cls, requests_per_second: float) -> Budget:
         """``requests_per_second``, evenly: e.g. 2.5 is 3 requests per 1.2 s."""
-        _seconds(None, "requests_per_second", requests_per_second)
+        check_rate("requests_per_second", requests_per_second)
         limit = math.ceil(requests_per_second)
         return cls(limit, limit / requests_per_second)
 
@@ -108,19 +98,31 @@ class Budget:
 
     def scaled(self, factor: float) -> Budget:
         """This budget times ``factor`` (at least one request per window)."""
+        check_positive("factor", factor)
         return Budget(max(1, math.floor(self.limit * factor)), self.per, margin=self.margin)
 
 
-def _budget_map(value: Mapping[str, Budget]) -> Mapping[str, Budget]:
+def _budget_map(name: str, value: Mapping[str, Budget]) -> Mapping[str, Budget]:
+    """A checked copy of the map from endpoint path to budget given as ``name``."""
+    check_instance(name, value, Mapping, "a mapping of endpoint path to Budget")
     result = dict(value)
     for path, budget in result.items():
-        if not isinstance(path, str) or not path.startswith("/"):
+        check_instance(name, path, str, "keyed by endpoint path strings")
+        if not path.startswith("/"):
             raise ValueError(
-                f"a budget's key must be an endpoint path such as {ACCOUNTS_GET_PATH!r}"
+                f"{name} must be keyed by endpoint paths such as {ACCOUNTS_GET_PATH!r}, "
+                f"not {path!r}"
             )
-        if not isinstance(budget, Budget):
-            raise TypeError(f"the budget for {path} must be a Budget, not {type(budget).__name__}")
+        check_instance(f"{name}[{path!r}]", budget, Budget)
     return result
+
+
+def _per_client(value: Mapping[str, Budget]) -> Mapping[str, Budget]:
+    return _budget_map("per_client", value)
+
+
+def _per_item(value: Mapping[str, Budget]) -> Mapping[str, Budget]:
+    return _budget_map("per_item", value)
 
 
 @frozen(kw_only=True)
@@ -132,8 +134,8 @@ class Budgets:
     customers have others and they may change.
     """
 
-    per_client: Mapping[str, Budget] = field(factory=dict, converter=_budget_map)
-    per_item: Mapping[str, Budget] = field(factory=dict, converter=_budget_map)
+    per_client: Mapping[str, Budget] = field(factory=dict, converter=_per_client)
+    per_item: Mapping[str, Budget] = field(factory=dict, converter=_per_item)
 
     @classmethod
     def production(cls) -> Budgets:
@@ -147,9 +149,7 @@ class Budgets:
 
     @classmethod
     def for_environment(cls, environment: str) -> Budgets:
-        published = PUBLISHED_LIMITS.get(environment)
-        if published is None:
-            raise ValueError(f"no preset budgets for environment {environment!r}")
+        published = PUBLISHED_LIMITS[check_choice("environment", environment, PUBLISHED_LIMITS)]
         return cls(
             per_client={p: Budget(n, PUBLISHED_WINDOW) for p, n in published.per_client.items()},
             per_item={p: Budget(n, PUBLISHED_WINDOW) for p, n in published.per_item.items()},
@@ -157,8 +157,7 @@ class Budgets:
 
     def scaled(self, factor: float) -> Budgets:
         """Every budget times ``factor``: a share of the client's budget for one process."""
-        if isinstance(factor, bool) or not isinstance(factor, int | float) or not factor > 0:
-            raise ValueError("factor must be a positive number")
+        check_positive("factor", factor)
         return Budgets(
             per_client={path: b.scaled(factor) for path, b in self.per_client.items()},
             per_item={path: b.scaled(factor) for path, b in self.per_item.items()},

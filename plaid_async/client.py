@@ -14,7 +14,8 @@ from typing import Any
 
 import aiohttp
 
-from ._config import check_credential, check_seconds, resolve_base_url, timeouts_for
+from ._checks import check_instance, check_seconds, check_str
+from ._config import resolve_base_url, timeouts_for
 from ._pipeline import Pipeline
 from .batch import BatchProgress, ItemResult, check_concurrency, run_many
 from .endpoints import ACCOUNTS_BALANCE_GET, ACCOUNTS_GET, Endpoint
@@ -87,15 +88,16 @@ class PlaidClient:
         rate_limiter: float | RateLimiter | None = None,
         transport: Transport | None = None,
     ) -> None:
-        self._client_id = check_credential("client_id", client_id)
-        self._secret = check_credential("secret", secret)
+        self._client_id = check_str("client_id", client_id)
+        self._secret = check_str("secret", secret)
         self._base_url = resolve_base_url(environment, base_url)
         self._environment = environment
-        if retry is not None and not isinstance(retry, RetryPolicy):
-            raise TypeError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
+        if retry is not None:
+            check_instance("retry", retry, RetryPolicy)
         self._retry = retry or RetryPolicy()
         self._timeouts = timeouts_for(timeouts)
-        check_credential("plaid_version", plaid_version)
+        check_str("plaid_version", plaid_version)
+        limiter = as_rate_limiter(rate_limiter, "rate_limiter")
         self._pipeline = Pipeline(
             transport=make_transport(
                 transport,
@@ -109,7 +111,7 @@ class PlaidClient:
             headers=request_headers(self._client_id, self._secret, plaid_version),
             secret=self._secret,
             retry=self._retry,
-            rate_limiter=as_rate_limiter(rate_limiter),
+            rate_limiter=limiter,
         )
 
     @classmethod
@@ -291,7 +293,7 @@ class PlaidClient:
         """The batch runner over ``endpoint``, every argument checked before it starts."""
         check_concurrency(concurrency)
         attempt_timeout = self._attempt_timeout(endpoint, timeout)
-        batch_limiter = as_rate_limiter(rate_limit)
+        batch_limiter = as_rate_limiter(rate_limit, "rate_limit")
 
         def call(token: str, on_retry: Callable[[], None]) -> Awaitable[AccountsGetResponse]:
             request = make_request(token)  # a bad token raises here, before anything is sent

@@ -18,6 +18,7 @@ from typing import Any
 
 from attrs import field, frozen
 
+from ._checks import check_str
 from ._redact import short_fingerprint
 from .enums import (
     AccountHolderCategory,
@@ -212,8 +213,8 @@ def _check_access_token(_: object, __: object, value: Any) -> None:
 
 
 def _check_optional_str(_: object, attribute: Any, value: Any) -> None:
-    if value is not None and (not isinstance(value, str) or not value):
-        raise TypeError(f"{attribute.name} must be a non-empty str or None")
+    if value is not None:  # None on every call the client makes: the short way
+        check_str(attribute.name, value)
 
 
 def _check_aware_datetime(_: object, __: object, value: Any) -> None:

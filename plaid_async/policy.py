@@ -25,7 +25,6 @@ anything that is not a :class:`~plaid_async.PlaidError` — cancellation above a
 from __future__ import annotations
 
 import logging
-import math
 import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -39,6 +38,7 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
+from ._checks import check_bool, check_positive_int, check_seconds, validator
 from .deadline import Deadline
 from .errors import (
     PlaidAPIError,
@@ -80,29 +80,6 @@ def is_transient(exc: BaseException, *, retry_timeouts: bool = True) -> bool:
     return False
 
 
-def _non_negative(_: object, attribute: object, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise TypeError(f"{getattr(attribute, 'name', '')} must be a finite number")
-    if value < 0:
-        raise ValueError(f"{getattr(attribute, 'name', '')} must not be negative")
-
-
-def _check_attempts(_: object, __: object, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError("max_attempts must be an int")
-    if value < 1:
-        raise ValueError("max_attempts must be at least 1 (1 turns retries off)")
-
-
-def _check_deadline(_: object, __: object, value: float | None) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise TypeError("deadline must be a finite number of seconds, or None")
-    if value <= 0:
-        raise ValueError("deadline must be positive")
-
-
 @frozen
 class RetryPolicy:
     """How a call retries: bounded in count and in time, always jittered.
@@ -111,11 +88,13 @@ class RetryPolicy:
     per-attempt timeouts and ``max_attempts`` as bounds.
     """
 
-    max_attempts: int = field(default=3, validator=_check_attempts)
-    wait_initial: float = field(default=0.5, validator=_non_negative)
-    wait_max: float = field(default=8.0, validator=_non_negative)
-    deadline: float | None = field(default=120.0, validator=_check_deadline)
-    retry_timeouts: bool = True
+    max_attempts: int = field(default=3, validator=validator(check_positive_int))
+    wait_initial: float = field(default=0.5, validator=validator(check_seconds, allow_zero=True))
+    wait_max: float = field(default=8.0, validator=validator(check_seconds, allow_zero=True))
+    deadline: float | None = field(
+        default=120.0, validator=validator(check_seconds, allow_none=True)
+    )
+    retry_timeouts: bool = field(default=True, validator=validator(check_bool))
 
     def __attrs_post_init__(self) -> None:
         if self.wait_max < self.wait_initial:
@@ -126,6 +105,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """The wait after the ``attempt``-th failure (1-based): full jitter."""
+        check_positive_int("attempt", attempt)
         ceiling = min(self.wait_max, self.wait_initial * 2.0 ** min(attempt - 1, 64))
         return random.uniform(0.0, ceiling)  # noqa: S311 - jitter, not cryptography
 

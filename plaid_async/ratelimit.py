@@ -10,13 +10,13 @@ per ``client_id`` across processes and machines).
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from aiolimiter import AsyncLimiter
 
+from ._checks import check_callable, check_instance, check_positive, check_rate
 from ._compat import within
 from .budgets import Budgets, SlidingLog
 from .deadline import Deadline
@@ -55,21 +55,20 @@ class LocalRateLimiter:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if (rate is None) == (budgets is None):
-            raise TypeError("give LocalRateLimiter either a rate or budgets, not both or neither")
+            raise TypeError(
+                "rate or budgets: give LocalRateLimiter either a rate or budgets, "
+                "not both or neither"
+            )
+        check_callable("clock", clock)
         self.rate: float | None = None
         self.budgets = budgets
         self._limiter: AsyncLimiter | None = None
         self._log: SlidingLog | None = None
         if budgets is not None:
-            if not isinstance(budgets, Budgets):
-                raise TypeError(f"budgets must be a Budgets, not {type(budgets).__name__}")
+            check_instance("budgets", budgets, Budgets)
             self._log = SlidingLog(clock)
             return
-        if isinstance(rate, bool) or not isinstance(rate, int | float):
-            raise TypeError(f"rate_limit must be a number of requests per second, not {rate!r}")
-        if not math.isfinite(rate) or rate <= 0:
-            raise ValueError(f"rate_limit must be a positive number of requests per second: {rate}")
-        self.rate = float(rate)
+        self.rate = check_rate("rate", rate)
         burst = max(1.0, self.rate / 10)
         self._limiter = AsyncLimiter(burst, burst / self.rate)
 
@@ -92,11 +91,17 @@ class LocalRateLimiter:
         return f"LocalRateLimiter(budgets={self.budgets!r})"
 
 
-def as_rate_limiter(value: float | RateLimiter | None) -> RateLimiter | None:
-    """A limiter from what a user passed: None, requests per second, or a limiter object."""
+def as_rate_limiter(
+    value: float | RateLimiter | None, name: str = "rate_limit"
+) -> RateLimiter | None:
+    """A limiter from what a user passed as ``name``: None, requests per second, or a limiter
+    object."""
     if value is None or isinstance(value, RateLimiter):
         return value
-    return LocalRateLimiter(value)
+    rate = check_positive(
+        name, value, "a positive, finite number of requests per second, or a rate limiter"
+    )
+    return LocalRateLimiter(rate)
 
 
 async def wait_for_budget(

@@ -16,6 +16,7 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any, Literal
 
+from ._checks import check_instance, check_seconds, check_str
 from .budgets import Budget, Budgets
 from .errors import RateLimiterUnavailableError
 from .ratelimit import LocalRateLimiter, RateLimiter
@@ -52,6 +53,9 @@ for i, key in ipairs(KEYS) do
 end
 return {'0', 0}
 """
+
+
+_URL_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 def _redis_module() -> Any:
@@ -103,22 +107,33 @@ class RedisRateLimiter:
         recheck: float = 5.0,
         key_prefix: str = "plaid-async",
     ) -> None:
-        module = _redis_module()
-        if not isinstance(client_id, str) or not client_id.strip():
-            raise ValueError("client_id must be a non-empty string")
+        if isinstance(redis, str):
+            if not redis.startswith(_URL_SCHEMES):
+                raise ValueError(  # not the URL itself: it may hold a password
+                    f"redis must be a Redis URL starting {', '.join(_URL_SCHEMES)}"
+                )
+        elif not callable(getattr(redis, "register_script", None)):
+            raise TypeError(
+                f"redis must be a redis:// URL or a redis.asyncio.Redis, not {type(redis).__name__}"
+            )
+        check_str("client_id", client_id)
+        check_str("environment", environment)
         if budgets is None:
             budgets = Budgets.for_environment(environment)
-        elif not isinstance(budgets, Budgets):
-            raise TypeError(f"budgets must be a Budgets, not {type(budgets).__name__}")
-        self.budgets = budgets
-        self.client_id = client_id
-        self.environment = environment
+        else:
+            check_instance("budgets", budgets, Budgets)
         if fallback == "local":
             fallback = LocalRateLimiter(budgets=budgets)
         elif fallback is not None and not isinstance(fallback, RateLimiter):
             raise TypeError(f"fallback must be 'local', a rate limiter or None, not {fallback!r}")
+        check_seconds("timeout", timeout)
+        self._recheck = check_seconds("recheck", recheck, allow_zero=True)
+        check_instance("key_prefix", key_prefix, str)
+        module = _redis_module()
+        self.budgets = budgets
+        self.client_id = client_id
+        self.environment = environment
         self._fallback = fallback
-        self._recheck = recheck
         self._prefix = f"{key_prefix}:{{{environment}:{client_id}}}:"
         self._owns_client = isinstance(redis, str)
         if isinstance(redis, str):
@@ -150,7 +165,7 @@ class RedisRateLimiter:
 
     def key(self, scope: str) -> str:
         """The Redis key of a budget's scope (``client:<path>`` or ``item:<path>:<sha256>``)."""
-        return self._prefix + scope
+        return self._prefix + check_instance("scope", scope, str)
 
     async def ping(self) -> None:
         """Check that Redis answers, whatever ``fallback`` says: what a batch job does before

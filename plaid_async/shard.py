@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from ._checks import check_instance, check_int, check_positive_int
 from ._redact import fingerprint
 
 __all__ = ["digest_in_shard", "in_shard", "parse_shard"]
@@ -18,6 +19,7 @@ _SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
 def parse_shard(text: str) -> tuple[int, int]:
     """``"K/N"`` as ``(K, N)``; a ValueError says what is wrong."""
+    check_instance("text", text, str)
     match = _SHARD.match(text)
     if match is None:
         raise ValueError(f"{text!r} is not a shard: write K/N, e.g. 1/4")
@@ -37,6 +39,8 @@ def in_shard(access_token: str, shard: int, shards: int) -> bool:
 def digest_in_shard(digest: bytes, shard: int, shards: int) -> bool:
     """Whether the token whose SHA-256 is ``digest`` (32 bytes) belongs to shard ``shard`` of
     ``shards``: what a results file, which names tokens by digest only, can be checked by."""
+    check_int("shard", shard, minimum=None)
+    check_positive_int("shards", shards)
     if not 1 <= shard <= shards:
         raise ValueError(f"shard {shard}/{shards}: K must be from 1 to N")
     return int.from_bytes(digest, "big") % shards == shard - 1

@@ -19,6 +19,7 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from ._checks import check_callable
 from ._compat import within
 from .errors import PlaidTimeoutError
 from .transport import RawResponse, Request
@@ -45,9 +46,7 @@ class MockTransport:
     """
 
     def __init__(self, handler: Handler) -> None:
-        if not callable(handler):
-            raise TypeError(f"handler must be callable, not {type(handler).__name__}")
-        self.handler = handler
+        self.handler = check_callable("handler", handler)
         self.requests: list[Request] = []
         self.closed = False
 

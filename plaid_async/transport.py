@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from ._config import check_positive_int, check_seconds
+from ._checks import check_instance, check_positive_int, check_seconds
 from .errors import PlaidConnectionError, PlaidResponseError, PlaidTimeoutError
 
 __all__ = [
@@ -116,18 +116,22 @@ def _reason(message: str) -> str:
     return line.rstrip(" :")[:120] or "unreadable status line or headers"
 
 
-def check_ssl_context(context: ssl.SSLContext | None) -> ssl.SSLContext | None:
+def check_ssl_context(
+    context: ssl.SSLContext | None, name: str = "ssl_context"
+) -> ssl.SSLContext | None:
     """Accept a user's context only if it verifies: turning TLS checks off is not an option."""
     if context is None:
         return None
-    if not isinstance(context, ssl.SSLContext):
-        raise TypeError(
-            "ssl must be an ssl.SSLContext (for a private CA: "
-            "ssl.create_default_context(cafile=...)); TLS verification cannot be turned off"
-        )
+    check_instance(
+        name,
+        context,
+        ssl.SSLContext,
+        "an ssl.SSLContext (for a private CA: ssl.create_default_context(cafile=...)); "
+        "TLS verification cannot be turned off",
+    )
     if context.verify_mode != ssl.CERT_REQUIRED or not context.check_hostname:
         raise ValueError(
-            "the ssl context must verify certificates and host names "
+            f"{name} must verify certificates and host names "
             "(verify_mode=CERT_REQUIRED, check_hostname=True)"
         )
     return context
@@ -148,11 +152,13 @@ class AiohttpTransport:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        if session is not None:
+            check_instance("session", session, aiohttp.ClientSession)
         self._session = session
         self._owns_session = session is None
-        self._max_connections = max_connections
-        self._connect_timeout = connect_timeout
-        self._max_response_bytes = max_response_bytes
+        self._max_connections = check_positive_int("max_connections", max_connections)
+        self._connect_timeout = check_seconds("connect_timeout", connect_timeout)
+        self._max_response_bytes = check_positive_int("max_response_bytes", max_response_bytes)
         # Made here, not on the first call: loading the system's CAs takes tens of milliseconds,
         # which on the first call would land between a rate limiter's grant and the send.
         self._ssl: ssl.SSLContext = check_ssl_context(ssl_context) or _verified_context()
@@ -294,14 +300,10 @@ def make_transport(
                 f"not {type(transport).__name__}"
             )
         return transport
-    check_positive_int("max_connections", max_connections)
-    check_positive_int("max_response_bytes", max_response_bytes)
-    if session is not None and not isinstance(session, aiohttp.ClientSession):
-        raise TypeError("session must be an aiohttp.ClientSession")
     return AiohttpTransport(
         session=session,
         max_connections=max_connections,
-        connect_timeout=check_seconds("connect_timeout", connect_timeout),
+        connect_timeout=connect_timeout,
         max_response_bytes=max_response_bytes,
-        ssl_context=ssl,
+        ssl_context=check_ssl_context(ssl, "ssl"),
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 from attrs import frozen
 
+from .._checks import check_instance, check_str
 from ..endpoints import ACCOUNTS_BALANCE_GET_PATH
 from .catalog import BALANCE_ONLY_CODES, CATALOG, ITEM_STATE_CODES, error_body
 from .data import item_for, parse_access_token
@@ -62,14 +63,18 @@ class PlaidLogic:
         self._item_errors: dict[str, str | None] = {}
 
     def set_item_error(self, access_token: str, code: str) -> None:
+        check_str("access_token", access_token)
+        check_instance("code", code, str)
         if code not in ITEM_STATE_CODES:
             raise ValueError(
-                f"{code!r} is not an Item or institution error; known: {sorted(ITEM_STATE_CODES)}"
+                f"code: {code!r} is not an Item or institution error; "
+                f"known: {sorted(ITEM_STATE_CODES)}"
             )
         self._item_errors[access_token] = code
 
     def clear_item_error(self, access_token: str) -> None:
         """The Item answers normally from now on, even if its token asked for an error."""
+        check_str("access_token", access_token)
         self._item_errors[access_token] = None
 
     def answer(

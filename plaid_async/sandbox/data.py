@@ -20,6 +20,8 @@ from typing import Any
 
 from attrs import frozen
 
+from .._checks import check_instance
+
 __all__ = [
     "ACCESS_TOKEN_PREFIX",
     "SandboxItem",
@@ -31,6 +33,7 @@ __all__ = [
 
 ACCESS_TOKEN_PREFIX = "access-sandbox-"  # noqa: S105 - a prefix, not a secret
 _TOKEN = re.compile(r"access-sandbox-([A-Za-z0-9][A-Za-z0-9_.-]*)")
+_ERROR_CODE = re.compile(r"[A-Z][A-Z0-9_]*")
 _ERROR_ID = re.compile(r"error_([A-Z][A-Z0-9_]*)(?:-.*)?")
 _ID_ALPHABET = string.ascii_letters + string.digits
 
@@ -100,6 +103,9 @@ class SandboxItem:
 
 def sandbox_token(n: int | str = 0) -> str:
     """A valid sandbox access token, the same for the same ``n``: ``access-sandbox-<uuid>``."""
+    if isinstance(n, bool):
+        raise TypeError("n must be an int or a str, not bool")
+    check_instance("n", n, (int, str), "an int or a str")
     digest = hashlib.sha256(f"plaid-async-sandbox-token:{n}".encode()).hexdigest()
     uuid = f"{digest[:8]}-{digest[8:12]}-4{digest[13:16]}-a{digest[17:20]}-{digest[20:32]}"
     return ACCESS_TOKEN_PREFIX + uuid
@@ -108,6 +114,9 @@ def sandbox_token(n: int | str = 0) -> str:
 def error_token(code: str, n: int | str = 0) -> str:
     """A token whose Item answers with Plaid error ``code``, as Plaid's sandbox password
     ``error_<CODE>`` makes it: ``access-sandbox-error_ITEM_LOGIN_REQUIRED-<uuid>``."""
+    check_instance("code", code, str)
+    if not _ERROR_CODE.fullmatch(code):
+        raise ValueError(f"code must be an error code such as ITEM_LOGIN_REQUIRED, not {code!r}")
     return f"{ACCESS_TOKEN_PREFIX}error_{code}-{sandbox_token(n).removeprefix(ACCESS_TOKEN_PREFIX)}"
 
 

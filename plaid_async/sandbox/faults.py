@@ -17,6 +17,13 @@ from typing import Literal
 
 from attrs import field, frozen
 
+from .._checks import (
+    check_choice,
+    check_instance,
+    check_probability,
+    check_seconds,
+    validator,
+)
 from ..endpoints import ACCOUNTS_BALANCE_GET_PATH
 from .catalog import CATALOG, RATE_LIMIT_CODES
 
@@ -52,26 +59,17 @@ _MU = math.log(PLAID_BALANCE_P50)
 _SIGMA = (math.log(PLAID_BALANCE_P95) - _MU) / NormalDist().inv_cdf(0.95)
 
 
-def _probability(_: object, attribute: object, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise ValueError(f"{getattr(attribute, 'name', '')} must be a probability in [0, 1]")
-
-
-def _seconds(_: object, attribute: object, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{getattr(attribute, 'name', '')} must be a number of seconds")
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{getattr(attribute, 'name', '')} must be finite and not negative")
-
-
 def _latency(_: object, attribute: object, value: float | str) -> None:
-    if value != "plaid":
-        _seconds(_, attribute, value)  # type: ignore[arg-type]
+    if isinstance(value, str):
+        if value != "plaid":
+            raise ValueError(f"latency must be a number of seconds or 'plaid', not {value!r}")
+        return
+    check_seconds("latency", value, allow_zero=True)
 
 
-def _rate_limit_code(_: object, __: object, value: str) -> None:
-    if value not in RATE_LIMIT_CODES:
-        raise ValueError(f"code_429 must be one of {sorted(RATE_LIMIT_CODES)}, not {value!r}")
+_RATE_FIELDS = {kind: f"rate_{kind}" for kind in FAULT_KINDS}
+_SECONDS = validator(check_seconds, allow_zero=True)
+_PROBABILITY = validator(check_probability)
 
 
 @frozen(kw_only=True)
@@ -87,28 +85,36 @@ class Faults:
     """
 
     latency: float | Literal["plaid"] = field(default=0.0, validator=_latency)
-    latency_scale: float = field(default=1.0, validator=_seconds)
-    rate_500: float = field(default=0.0, validator=_probability)
-    rate_502: float = field(default=0.0, validator=_probability)
-    rate_503: float = field(default=0.0, validator=_probability)
-    rate_maintenance: float = field(default=0.0, validator=_probability)
-    rate_429: float = field(default=0.0, validator=_probability)
-    rate_reset: float = field(default=0.0, validator=_probability)
-    rate_hang: float = field(default=0.0, validator=_probability)
-    rate_truncate: float = field(default=0.0, validator=_probability)
-    rate_short_read: float = field(default=0.0, validator=_probability)
-    rate_drip: float = field(default=0.0, validator=_probability)
-    code_429: str = field(default="RATE_LIMIT", validator=_rate_limit_code)
-    drip_interval: float = field(default=1.0, validator=_seconds)
+    latency_scale: float = field(default=1.0, validator=_SECONDS)
+    rate_500: float = field(default=0.0, validator=_PROBABILITY)
+    rate_502: float = field(default=0.0, validator=_PROBABILITY)
+    rate_503: float = field(default=0.0, validator=_PROBABILITY)
+    rate_maintenance: float = field(default=0.0, validator=_PROBABILITY)
+    rate_429: float = field(default=0.0, validator=_PROBABILITY)
+    rate_reset: float = field(default=0.0, validator=_PROBABILITY)
+    rate_hang: float = field(default=0.0, validator=_PROBABILITY)
+    rate_truncate: float = field(default=0.0, validator=_PROBABILITY)
+    rate_short_read: float = field(default=0.0, validator=_PROBABILITY)
+    rate_drip: float = field(default=0.0, validator=_PROBABILITY)
+    code_429: str = field(
+        default="RATE_LIMIT", validator=validator(check_choice, choices=RATE_LIMIT_CODES)
+    )
+    drip_interval: float = field(default=1.0, validator=_SECONDS)
 
     def __attrs_post_init__(self) -> None:
         total = sum(self.rate(kind) for kind in FAULT_KINDS)
         if total > 1 + 1e-9:
-            raise ValueError(f"the fault rates add up to {total:g}; at most 1 is possible")
+            given = " + ".join(f"rate_{kind}" for kind in FAULT_KINDS if self.rate(kind))
+            raise ValueError(f"{given} add up to {total:g}; at most 1 is possible")
 
     def rate(self, kind: str) -> float:
         """The probability of fault ``kind`` (one of :data:`FAULT_KINDS`)."""
-        value: float = getattr(self, f"rate_{kind}")
+        try:
+            name = _RATE_FIELDS[kind]
+        except (KeyError, TypeError):
+            check_choice("kind", kind, FAULT_KINDS)
+            raise
+        value: float = getattr(self, name)
         return value
 
     def delay(self, path: str, u: float) -> float:
@@ -126,10 +132,11 @@ class Faults:
 
 def check_outcome(name: str) -> str:
     """``name`` if ``enqueue`` can take it: ``"ok"``, a fault kind, or a Plaid error code."""
+    check_instance("outcomes", name, str, "strings")
     if name == "ok" or name in FAULT_KINDS or name in CATALOG:
         return name
     raise ValueError(
-        f"unknown outcome {name!r}: expected 'ok', one of {', '.join(FAULT_KINDS)}, "
+        f"outcomes: unknown outcome {name!r}: expected 'ok', one of {', '.join(FAULT_KINDS)}, "
         "or a Plaid error code such as 'PRODUCT_NOT_READY'"
     )
 

@@ -9,13 +9,19 @@ the codes are the ones Plaid answers with: ``ACCOUNTS_LIMIT`` on ``/accounts/get
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 
 import attrs
 from attrs import field, frozen
 
+from .._checks import (
+    check_callable,
+    check_instance,
+    check_positive_int,
+    check_seconds,
+    validator,
+)
 from ..budgets import PUBLISHED_LIMITS, PUBLISHED_WINDOW, Budget, SlidingLog
 from ..endpoints import ACCOUNTS_BALANCE_GET_PATH, ACCOUNTS_GET_PATH
 
@@ -25,18 +31,7 @@ _SANDBOX = PUBLISHED_LIMITS["sandbox"]
 _PRODUCTION = PUBLISHED_LIMITS["production"]
 
 
-def _limit(_: object, attribute: object, value: int | None) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{getattr(attribute, 'name', '')} must be a positive int or None")
-
-
-def _window(_: object, __: object, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError("window must be a number of seconds")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError("window must be a positive, finite number of seconds")
+_LIMIT = validator(check_positive_int, allow_none=True)
 
 
 @frozen(kw_only=True)
@@ -47,18 +42,18 @@ class RateLimits:
     """
 
     accounts_get_per_item: int | None = field(
-        default=_SANDBOX.per_item[ACCOUNTS_GET_PATH], validator=_limit
+        default=_SANDBOX.per_item[ACCOUNTS_GET_PATH], validator=_LIMIT
     )
     accounts_get_per_client: int | None = field(
-        default=_SANDBOX.per_client[ACCOUNTS_GET_PATH], validator=_limit
+        default=_SANDBOX.per_client[ACCOUNTS_GET_PATH], validator=_LIMIT
     )
     balance_per_item: int | None = field(
-        default=_SANDBOX.per_item[ACCOUNTS_BALANCE_GET_PATH], validator=_limit
+        default=_SANDBOX.per_item[ACCOUNTS_BALANCE_GET_PATH], validator=_LIMIT
     )
     balance_per_client: int | None = field(
-        default=_SANDBOX.per_client[ACCOUNTS_BALANCE_GET_PATH], validator=_limit
+        default=_SANDBOX.per_client[ACCOUNTS_BALANCE_GET_PATH], validator=_LIMIT
     )
-    window: float = field(default=PUBLISHED_WINDOW, validator=_window)
+    window: float = field(default=PUBLISHED_WINDOW, validator=validator(check_seconds))
 
     @classmethod
     def sandbox(cls) -> RateLimits:
@@ -80,6 +75,7 @@ class RateLimits:
         ``balance_per_client=40,window=1`` (limits not named are off) or
         ``production,window=6``. A ValueError names what is wrong.
         """
+        check_instance("spec", spec, str)
         parts = [part.strip() for part in spec.split(",") if part.strip()]
         if not parts:
             raise ValueError("an empty rate-limit spec: say off, sandbox, production or FIELD=N")
@@ -144,7 +140,8 @@ class RateLimitCounter:
     """
 
     def __init__(self, limits: RateLimits, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limits = limits
+        self.limits = check_instance("limits", limits, RateLimits)
+        check_callable("clock", clock)
         self._log = SlidingLog(clock)
         self._budgets: dict[str, list[tuple[bool, Budget, str]]] = {}
 

@@ -21,6 +21,7 @@ import attrs
 from aiohttp import web
 
 from plaid_async import PlaidClient
+from plaid_async._checks import check_instance, check_int, check_str
 
 from .api import Answer, PlaidLogic, error_answer
 from .catalog import CATALOG
@@ -50,6 +51,11 @@ def _nginx_page(status: int) -> bytes:
         f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n"
         "</body>\r\n</html>\r\n"
     ).encode("ascii")
+
+
+def _check_rate_limits(rate_limits: RateLimits | None) -> None:
+    if rate_limits is not None:
+        check_instance("rate_limits", rate_limits, RateLimits)
 
 
 def _fault_code(decision: Decision) -> str | None:
@@ -91,8 +97,15 @@ class SandboxServer:
         seed: int | None = None,
         rate_limits: RateLimits | None = None,
     ) -> None:
-        if not client_id or not secret:
-            raise ValueError("client_id and secret must not be empty")
+        check_str("host", host)
+        check_int("port", port, minimum=0, maximum=65535)
+        check_str("client_id", client_id)
+        check_str("secret", secret)
+        if faults is not None:
+            check_instance("faults", faults, Faults)
+        if seed is not None:
+            check_int("seed", seed, minimum=None)
+        _check_rate_limits(rate_limits)
         self._host = host
         self._port = port
         self._logic = PlaidLogic(client_id, secret)
@@ -195,7 +208,7 @@ class SandboxServer:
     @staticmethod
     def item(access_token: str) -> SandboxItem:
         """A copy of the Item and accounts served for ``access_token``."""
-        return copy.deepcopy(item_for(access_token))
+        return copy.deepcopy(item_for(check_str("access_token", access_token)))
 
     def set_item_error(self, access_token: str, code: str) -> None:
         """Put the Item in error ``code`` (as ``/sandbox/item/reset_login`` does for
@@ -213,12 +226,14 @@ class SandboxServer:
         return self._plan.faults
 
     def set_faults(self, faults: Faults) -> None:
-        if not isinstance(faults, Faults):
-            raise TypeError(f"faults must be a Faults, not {type(faults).__name__}")
-        self._plan.faults = faults
+        self._plan.faults = check_instance("faults", faults, Faults)
 
     def update_faults(self, **changes: Any) -> Faults:
         """Change some fields of :attr:`faults`, e.g. ``update_faults(rate_500=0.2)``."""
+        known = attrs.fields_dict(Faults)
+        for name in changes:
+            if name not in known:
+                raise TypeError(f"{name} is not a field of Faults; known: {', '.join(known)}")
         self._plan.faults = attrs.evolve(self._plan.faults, **changes)
         return self._plan.faults
 
@@ -242,8 +257,7 @@ class SandboxServer:
 
     def set_rate_limits(self, rate_limits: RateLimits | None) -> None:
         """Enforce ``rate_limits`` (counting afresh), or none with None."""
-        if rate_limits is not None and not isinstance(rate_limits, RateLimits):
-            raise TypeError(f"rate_limits must be a RateLimits, not {type(rate_limits).__name__}")
+        _check_rate_limits(rate_limits)
         self._logic.limiter = None if rate_limits is None else RateLimitCounter(rate_limits)
 
     @property

@@ -156,7 +156,7 @@ def test_the_password_is_never_shown(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--redis-url", f"http://:{PASSWORD}@127.0.0.1:6379/0"], "--redis-url: Redis URL"),
+        (["--redis-url", f"http://:{PASSWORD}@127.0.0.1:6379/0"], "--redis-url: redis must be"),
         (["--redis-url", "redis://127.0.0.1:1/0", "--budgets", "none"], "give --rate-limit R"),
         (["--budgets", "production"], "give --redis-url too"),
         (["--redis-url", "redis://127.0.0.1:1/0", "--budgets", "development"], "--budgets"),

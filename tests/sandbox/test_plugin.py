@@ -100,6 +100,23 @@ def test_a_bad_marker_argument_fails_that_test_with_the_reason(pytester: pytest.
     result.stdout.fnmatch_lines(["*unexpected keyword argument 'sead'*"])
 
 
+def test_a_bad_marker_value_fails_that_test_at_setup_naming_it(pytester: pytest.Pytester) -> None:
+    """Refused when the server is made, not answered with a 500 on every request."""
+    write_suite(pytester, "auto")
+    pytester.makepyfile(
+        test_users="""
+        import pytest
+
+        @pytest.mark.plaid_sandbox(faults={"rate_500": 1.0})
+        async def test_faults_as_a_dict(plaid_client, plaid_sandbox):
+            await plaid_client.accounts_get(plaid_sandbox.token(1))
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*TypeError: faults must be a Faults, not dict*"])
+
+
 def test_without_pytest_asyncio_the_fixtures_say_what_to_install(
     pytester: pytest.Pytester,
 ) -> None:
