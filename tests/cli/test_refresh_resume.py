@@ -65,7 +65,7 @@ def old_line(line: bytes) -> bytes:
     return json.dumps(record, separators=(",", ":")).encode() + b"\n"
 
 
-def earlier_run(path: Path, *, old: bool = False, **errors: PlaidError) -> None:
+def earlier_run(path: Path, errors: dict[str, PlaidError], *, old: bool = False) -> None:
     """A results file as an earlier run left it: the given failures, and one ok line."""
     lines = [result_line(ItemResult(0, token(name), None, error)) for name, error in errors.items()]
     if old:
@@ -82,7 +82,7 @@ def test_a_rerun_fetches_again_the_tokens_that_failed_transiently(
     tmp_path: Path, sandbox: ThreadedSandbox, old: bool
 ) -> None:
     out = tmp_path / "out.jsonl"
-    earlier_run(out, old=old, **TRANSIENT, **PERMANENT)
+    earlier_run(out, {**TRANSIENT, **PERMANENT}, old=old)
     before = out.read_bytes()
 
     status, stdout, stderr = refresh(sandbox, all_tokens(tmp_path), out)
@@ -117,7 +117,7 @@ def test_retry_failed_fetches_the_permanent_failures_too(
     tmp_path: Path, sandbox: ThreadedSandbox
 ) -> None:
     out = tmp_path / "out.jsonl"
-    earlier_run(out, **TRANSIENT, **PERMANENT)
+    earlier_run(out, {**TRANSIENT, **PERMANENT})
 
     status, stdout, _ = refresh(sandbox, all_tokens(tmp_path), out, "--retry-failed")
 
@@ -129,7 +129,7 @@ def test_retry_failed_fetches_the_permanent_failures_too(
 
 def test_no_retry_keeps_every_line_as_before(tmp_path: Path, sandbox: ThreadedSandbox) -> None:
     out = tmp_path / "out.jsonl"
-    earlier_run(out, **TRANSIENT, **PERMANENT)
+    earlier_run(out, {**TRANSIENT, **PERMANENT})
     before = out.read_bytes()
 
     status, stdout, _ = refresh(sandbox, all_tokens(tmp_path), out, "--no-retry")
@@ -146,7 +146,7 @@ def test_retry_flags_exclude_each_other_by_the_last_given(
     tmp_path: Path, sandbox: ThreadedSandbox
 ) -> None:
     out = tmp_path / "out.jsonl"
-    earlier_run(out, **PERMANENT)
+    earlier_run(out, PERMANENT)
     refresh(sandbox, all_tokens(tmp_path), out, "--retry-failed", "--no-retry")
     assert sandbox.stats.requests == len(TRANSIENT)  # never fetched before; nothing retried
 
