@@ -71,6 +71,7 @@ class StdinTokens:
         self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
         try:
             shutil.copyfileobj(stream, self._file)
+            self._file.flush()  # read through other descriptors
         except OSError as exc:
             self._file.close()
             raise TokensFileError(f"cannot read stdin: {exc.strerror or exc}") from None
