@@ -294,13 +294,15 @@ def resume_lines(plan: TokenPlan, retry: RetryMode) -> list[str]:
     """What the run did with the results already in the file: kept, or fetched again."""
     kept = plan.done_ok + plan.done_failed
     duplicates = f"; {plural(plan.duplicates, 'duplicate line')}" if plan.duplicates else ""
-    if plan.done_failed == 0:
-        why = "ok"
+    if kept == 0:
+        why = ""
+    elif plan.done_failed == 0:
+        why = ": all ok"
     elif retry == "none":
-        why = f"{plan.done_ok} ok, {plan.done_failed} failed (--no-retry)"
+        why = f": {plan.done_ok} ok, {plan.done_failed} failed (--no-retry)"
     else:
-        why = f"{plan.done_ok} ok, {plan.done_failed} failed for good (--retry-failed refetches)"
-    lines = [f"  skipped  {kept:>6}  already in the results: {why}{duplicates}"]
+        why = f": {plan.done_ok} ok, {plan.done_failed} failed for good (--retry-failed refetches)"
+    lines = [f"  skipped  {kept:>6}  already in the results{why}{duplicates}"]
     if plan.retried:
         parts = []
         if plan.retried_transient:

@@ -114,7 +114,7 @@ def test_a_second_run_fetches_only_what_is_missing(
     assert status == 1
     assert sandbox.stats.requests == 10 + 15  # the 14 new tokens and the error token
     assert set(read_results(out)) == digests([*TOKENS, ERROR_TOKEN])
-    assert "10  already in the results: ok\n" in stdout
+    assert "10  already in the results: all ok\n" in stdout
 
     # Nothing left to do; the earlier failure still sets the exit status.
     status, stdout, _ = refresh(sandbox, everything, out)
