@@ -65,7 +65,7 @@ def test_ctrl_c_in_accounts_exits_130(
         coro.close()
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(accounts_module.asyncio, "run", interrupted)
+    monkeypatch.setattr("plaid_async.cli.accounts.asyncio.run", interrupted)
     result = invoke("accounts", TOKENS[0], "--base-url", sandbox.url)
     assert result.exit_code == 130
     assert "Traceback" not in result.stderr
