@@ -360,6 +360,21 @@ def test_pages_with_top_level_await_say_how_to_run_it() -> None:
     assert silent == []
 
 
+def test_the_readme_pytest_example_runs_in_strict_mode_and_batches_are_closed() -> None:
+    """The README's test is a project file, run in pytest-asyncio's default strict mode (by
+    :func:`test_doc_project`); every batch in a README example is closed with
+    ``contextlib.aclosing`` (leaving the loop early then cancels the calls in flight at once)."""
+    assert "README.md" in PROJECTS
+    assert any("@pytest.mark.asyncio" in block.source for block in PROJECTS["README.md"])
+    unclosed = [
+        block.id
+        for block in python_blocks()
+        if block.path == "README.md"
+        and re.search(r"async for \w+ in \w+\.accounts_(balance_)?get_many\(", block.source)
+    ]
+    assert unclosed == []
+
+
 def test_the_home_page_is_for_users_and_lists_every_guide() -> None:
     """Contributor rules live in CONTRIBUTING.md; "Where to go next" names every page of the
     nav, whose order leads with the guides by job."""
