@@ -4,21 +4,27 @@ error text, and the conventions of Python command-line tools."""
 from __future__ import annotations
 
 import errno
+import json
 import os
+import ssl
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
-from plaid_async import PlaidClient
+from plaid_async import ItemResult, PlaidClient
 from plaid_async._redact import fingerprint
 from plaid_async._version import __version__
 from plaid_async.cli import accounts as accounts_module
 from plaid_async.cli import main, results
 from plaid_async.cli.credentials import make_client
+from plaid_async.cli.results import result_line
+from plaid_async.errors import error_from_response
 from plaid_async.sandbox import SandboxServer
+from plaid_async.transport import _connection_failure
 from tests.redis.server import free_port
 
 from .conftest import (
@@ -196,6 +202,50 @@ def test_a_connection_error_names_host_port_and_reason_not_object_reprs(tmp_path
     message = record["error"]["message"]
     assert message == f"connection failed: cannot connect to 127.0.0.1:{port}: Connection refused"
     assert record["error"]["transient"] is True
+
+
+NGINX_503 = (
+    b"<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n"
+    b"<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n"
+    b"<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+PREFIX = "HTTP 503: an answer that is not Plaid's error: "
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (NGINX_503, f"{PREFIX}503 Service Temporarily Unavailable"),
+        (b"<!DOCTYPE html><html><head><style>p{color:red}</style></head><body><p>Down</p>", None),
+        (b"<html><body>" + b"<div>busy &amp; down</div>" * 300 + b"</body></html>", None),
+        (b"upstream connect error " * 100, None),
+    ],
+    ids=["nginx", "no-title", "long-page", "long-text"],
+)
+def test_a_page_that_is_not_plaids_is_cut_to_status_and_a_short_excerpt(
+    body: bytes, expected: str | None
+) -> None:
+    message = str(error_from_response(503, {}, body))
+    assert message.startswith(PREFIX)
+    assert len(message) <= len(PREFIX) + 201  # 200 characters, and an ellipsis if cut
+    assert "<" not in message
+    if expected is not None:
+        assert message == expected
+    # ... and the same in a results line.
+    error = error_from_response(503, {}, body)
+    record = json.loads(result_line(ItemResult(0, TOKENS[0], None, error)))
+    assert record["error"]["message"] == message
+    assert (record["error"]["status"], record["error"]["transient"]) == (503, True)
+
+
+def test_no_object_repr_in_a_connection_error_of_any_kind() -> None:
+    class Odd(aiohttp.ClientError):
+        def __str__(self) -> str:
+            return f"went wrong with {object()!r} and {ssl.create_default_context()!r}"
+
+    text = _connection_failure(Odd())
+    assert " at 0x" not in text
+    assert text == "Odd: went wrong with ... and ..."
 
 
 def test_a_bad_token_in_a_tokens_file_is_named_by_its_line(
