@@ -122,26 +122,36 @@ def _construction(cls: type, args: list[str], names: dict[str, Any]) -> list[str
             for hook in ("__attrs_pre_init__", "__attrs_post_init__", "__attrs_init_subclass__")
         )
     )
-    names["_all_known"] = names["_known"].issuperset
     names["_missing"] = names["_known"].difference  # a dict's keys are looked up, not copied
+    names["_n_known"] = len(names["_known"])
     unknown = "{k: v for k, v in d.items() if k not in _known}"
+    lines = []
+    if absent:
+        # One set operation says both what is missing and (by counting) whether any key is
+        # unknown: the known keys present are the others, so the rest of ``d`` is unknown.
+        lines.append("    m = _missing(d)")
+        all_known = "len(d) + len(m) == _n_known"
+    else:
+        names["_all_known"] = names["_known"].issuperset
+        all_known = "_all_known(d)"
     if not plain:
-        call = ", ".join(args) + (", _absent=_missing(d)" if absent else "")
+        call = ", ".join(args) + (", _absent=m" if absent else "")
         return [
-            "    if _all_known(d):",
+            *lines,
+            f"    if {all_known}:",
             f"        return _cls({call})",
             f"    return _cls({call}, extra={unknown})",
         ]
     names["_new"] = object.__new__
-    lines = ["    o = _new(_cls)"]
+    lines.append("    o = _new(_cls)")
     for a, var in zip((a for a in fields if a.name not in _OWN), args, strict=True):
         names[f"_set_{var}"] = cls.__dict__[a.name].__set__
         lines.append(f"    _set_{var}(o, {var})")
     names["_set_extra"] = cls.__dict__["extra"].__set__
-    lines.append(f"    _set_extra(o, {{}} if _all_known(d) else {unknown})")
+    lines.append(f"    _set_extra(o, {{}} if {all_known} else {unknown})")
     if absent:
         names["_set_absent"] = cls.__dict__["_absent"].__set__
-        lines.append("    _set_absent(o, _missing(d))")
+        lines.append("    _set_absent(o, m)")
     lines.append("    return o")
     return lines
 
