@@ -5,8 +5,12 @@
 - Date-times are timezone-aware (a string without an offset is UTC, as Plaid's are).
 - Enums are open: a known value becomes its member, an unknown one stays a ``str``.
 - Unknown fields are kept in each model's ``extra`` and written back on unstructure.
+- A key the document did not have is left out on unstructure (each model's ``_absent``), and a
+  date-time is written back as it was sent: for every document Plaid's schema allows,
+  ``converter.unstructure(converter.structure(doc, AccountsGetResponse)) == doc``.
 - ``null`` is accepted everywhere except ``account_id``, ``item_id`` and ``request_id``; a
-  ``null`` list is an empty tuple and a ``null`` ``balances`` an empty ``AccountBalance``.
+  ``null`` list is an empty tuple (``None`` for the lists Plaid may leave out) and a ``null``
+  ``balances`` an empty ``AccountBalance``.
 - Requests unstructure to exactly the fields that were given: no ``None``, no extras.
 """
 
@@ -168,15 +172,44 @@ def parse_datetime(text: str) -> dt.datetime:
     return dt.datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
 
 
+class _SentDatetime(dt.datetime):
+    """A ``datetime`` read from a document, which remembers the text it was read from, so
+    that it is written back exactly (``+00:00`` stays ``+00:00``, ``.5`` stays ``.5``). Any
+    arithmetic or ``replace`` gives a plain ``datetime``, written in the usual form."""
+
+    __slots__ = ("_text",)
+    _text: str
+
+
+def _sent_datetime(text: str) -> dt.datetime:
+    parsed = parse_datetime(text)
+    sent = _SentDatetime(
+        parsed.year,
+        parsed.month,
+        parsed.day,
+        parsed.hour,
+        parsed.minute,
+        parsed.second,
+        parsed.microsecond,
+        tzinfo=parsed.tzinfo,
+    )
+    sent._text = text
+    return sent
+
+
 def format_datetime(value: dt.datetime) -> str:
-    """An aware ``datetime`` as RFC 3339, UTC written as ``Z`` the way Plaid writes it."""
+    """An aware ``datetime`` as RFC 3339, UTC written as ``Z`` the way Plaid writes it; one
+    read from a document as it was written there."""
+    sent: str | None = getattr(value, "_text", None) if type(value) is _SentDatetime else None
+    if sent is not None:
+        return sent
     text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _structure_datetime(value: object, _: object) -> dt.datetime:
     if isinstance(value, str):
-        return parse_datetime(value)
+        return _sent_datetime(value)
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
         return value
     raise _type_error("an RFC 3339 date-time string", value)
@@ -323,10 +356,14 @@ def _enum_members(hook: Callable[[Any, Any], Any]) -> Mapping[str, Any] | None:
 
 
 def _unstructure_model_factory(cls: type, conv: Converter) -> Callable[[Any], Any]:
-    base: Callable[[Any], Any] = make_dict_unstructure_fn(cls, conv, extra=override(omit=True))
+    base: Callable[[Any], Any] = make_dict_unstructure_fn(
+        cls, conv, extra=override(omit=True), _absent=override(omit=True)
+    )
 
     def unstructure(obj: Any) -> dict[str, Any]:
         data: dict[str, Any] = base(obj)
+        for name in obj._absent:
+            del data[name]
         if obj.extra:
             data.update(obj.extra)
         return data

@@ -10,7 +10,9 @@ converter's hook for the type is the default one it stands for; a hook a user re
 is always called.
 
 Missing keys behave as in cattrs: a required field is a ``KeyError``, a field with a default
-gets it. Keys the model does not know go to ``extra``, in the order they came.
+gets it, and its name goes into the model's ``_absent`` (when it has that field), so that
+unstructuring leaves it out again. Keys the model does not know go to ``extra``, in the order
+they came.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ __all__ = ["make_structure_fn"]
 
 Hook = Callable[[Any, Any], Any]
 
+_OWN = ("extra", "_absent")
+"""Fields of ours, not keys of the document."""
+
 
 def make_structure_fn(
     cls: type,
@@ -37,7 +42,8 @@ def make_structure_fn(
     enum_members: Callable[[Hook], Mapping[str, Any] | None],
     not_a_dict: Callable[[Any], Any],
 ) -> Callable[[Any, Any], Any]:
-    """The structure function of the attrs class ``cls``, which has an ``extra`` field.
+    """The structure function of the attrs class ``cls``, which has an ``extra`` field (and
+    maybe an ``_absent`` one).
 
     :param exact: types whose instances need no work, with the converter's default hook for
         each (a value of another type is passed to it).
@@ -49,7 +55,7 @@ def make_structure_fn(
     names: dict[str, Any] = {
         "_cls": cls,
         "_not_a_dict": not_a_dict,
-        "_known": frozenset(a.name for a in attrs.fields(cls) if a.name != "extra"),
+        "_known": frozenset(a.name for a in attrs.fields(cls) if a.name not in _OWN),
     }
     lines: list[str] = []
     args: list[str] = []
@@ -58,7 +64,7 @@ def make_structure_fn(
     required: list[str] = []
     fetched: list[tuple[str, str]] = []  # (variable, key) of fields read with ``d.get``
     for i, a in enumerate(attrs.fields(cls)):
-        if a.name == "extra":
+        if a.name in _OWN:
             continue
         if a.kw_only:
             raise TypeError(f"{cls.__name__}.{a.name}: keyword-only fields are not supported")
@@ -106,6 +112,7 @@ def _construction(cls: type, args: list[str], names: dict[str, Any]) -> list[str
     the slots directly builds the same object in two thirds of the time.
     """
     fields = attrs.fields(cls)
+    absent = any(a.name == "_absent" for a in fields)
     slots = set(getattr(cls, "__slots__", ())) - {"__weakref__"}
     plain = (
         slots == {a.name for a in fields}
@@ -115,25 +122,37 @@ def _construction(cls: type, args: list[str], names: dict[str, Any]) -> list[str
             for hook in ("__attrs_pre_init__", "__attrs_post_init__", "__attrs_init_subclass__")
         )
     )
-    names["_all_known"] = names["_known"].issuperset
+    names["_missing"] = names["_known"].difference  # a dict's keys are looked up, not copied
+    names["_n_known"] = len(names["_known"])
     unknown = "{k: v for k, v in d.items() if k not in _known}"
+    lines = []
+    if absent:
+        # One set operation says both what is missing and (by counting) whether any key is
+        # unknown: the known keys present are the others, so the rest of ``d`` is unknown.
+        lines.append("    m = _missing(d)")
+        all_known = "len(d) + len(m) == _n_known"
+    else:
+        names["_all_known"] = names["_known"].issuperset
+        all_known = "_all_known(d)"
     if not plain:
-        call = ", ".join(args)
+        call = ", ".join(args) + (", _absent=m" if absent else "")
         return [
-            "    if _all_known(d):",
+            *lines,
+            f"    if {all_known}:",
             f"        return _cls({call})",
             f"    return _cls({call}, extra={unknown})",
         ]
     names["_new"] = object.__new__
-    lines = ["    o = _new(_cls)"]
-    for a, var in zip((a for a in fields if a.name != "extra"), args, strict=True):
+    lines.append("    o = _new(_cls)")
+    for a, var in zip((a for a in fields if a.name not in _OWN), args, strict=True):
         names[f"_set_{var}"] = cls.__dict__[a.name].__set__
         lines.append(f"    _set_{var}(o, {var})")
     names["_set_extra"] = cls.__dict__["extra"].__set__
-    lines += [
-        f"    _set_extra(o, {{}} if _all_known(d) else {unknown})",
-        "    return o",
-    ]
+    lines.append(f"    _set_extra(o, {{}} if {all_known} else {unknown})")
+    if absent:
+        names["_set_absent"] = cls.__dict__["_absent"].__set__
+        lines.append("    _set_absent(o, m)")
+    lines.append("    return o")
     return lines
 
 

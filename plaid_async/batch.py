@@ -173,6 +173,7 @@ async def _stream(
 
     try:
         while True:
+            started = progress.started
             while not exhausted and len(pending) < concurrency:
                 token = await source.next()
                 if token is _END:
@@ -182,6 +183,8 @@ async def _stream(
                 task.add_done_callback(finished.put_nowait)
                 pending.add(task)
                 progress.started += 1
+            if progress.started != started and on_progress is not None:
+                on_progress(progress)  # so that in_flight counts the calls just started
             if not pending:
                 return
             task = await finished.get()

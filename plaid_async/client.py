@@ -117,11 +117,13 @@ class PlaidClient:
     @classmethod
     def from_env(cls, **kwargs: Any) -> PlaidClient:
         """A client configured from ``PLAID_CLIENT_ID``, ``PLAID_SECRET``, ``PLAID_ENV``
-        (default ``sandbox``) and ``PLAID_BASE_URL``; ``kwargs`` go to the constructor."""
+        (default ``sandbox``, any case) and ``PLAID_BASE_URL``; ``kwargs`` go to the
+        constructor."""
         missing = [name for name in ("PLAID_CLIENT_ID", "PLAID_SECRET") if not os.environ.get(name)]
         if missing:
             raise ValueError(f"set {' and '.join(missing)} in the environment")
-        kwargs.setdefault("environment", os.environ.get("PLAID_ENV") or "sandbox")
+        # Case and spaces ignored: PLAID_ENV=Production is what people write.
+        kwargs.setdefault("environment", (os.environ.get("PLAID_ENV") or "sandbox").strip().lower())
         kwargs.setdefault("base_url", os.environ.get("PLAID_BASE_URL") or None)
         return cls(os.environ["PLAID_CLIENT_ID"], os.environ["PLAID_SECRET"], **kwargs)
 
@@ -258,7 +260,8 @@ class PlaidClient:
         limiter) bounds the whole run, retries included, on top of the client's own
         ``rate_limiter``; waiting for budget counts against each call's deadline, so keep
         ``concurrency`` under ``rate_limit`` times the deadline. ``on_progress`` is called
-        with live :class:`BatchProgress` counts after every result and retry. The arguments
+        with live :class:`BatchProgress` counts as calls start, and after every result and
+        retry. The arguments
         are checked here, before anything is sent.
 
         Leaving the loop early cancels the requests in flight; use

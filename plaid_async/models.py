@@ -3,7 +3,9 @@
 Responses are lenient, because Plaid adds fields and enum values and sends ``null`` where its
 schema says otherwise: every field may be ``None`` except ``account_id``, ``item_id`` and
 ``request_id``, enums are open (see :mod:`plaid_async.enums`), and fields this version does not
-know are kept in ``extra`` and written back by ``converter.unstructure``.
+know are kept in ``extra`` and written back by ``converter.unstructure``. Each response model
+also remembers which of its keys Plaid did not send (``_absent``, private), so that
+``converter.unstructure`` leaves them out again: what comes back out is what came in.
 
 Requests are strict, because Plaid rejects unknown and unexpected fields: they are checked when
 built, and only the fields the caller gave are sent.
@@ -53,6 +55,13 @@ def _extra() -> Any:
     return field(factory=dict, kw_only=True, hash=False)
 
 
+def _absent_keys() -> Any:
+    """The names of the fields whose keys were not in the document (none for a model built
+    in code): ``converter.unstructure`` leaves them out, so a round trip is exact. Not part of
+    equality: an absent key and a ``null`` both mean "no value"."""
+    return field(factory=frozenset, kw_only=True, eq=False, hash=False, repr=False, alias="_absent")
+
+
 # --------------------------------------------------------------------------------------------
 # Responses
 # --------------------------------------------------------------------------------------------
@@ -74,6 +83,7 @@ class AccountBalance:
     unofficial_currency_code: str | None = None
     last_updated_datetime: dt.datetime | None = None  # Capital One only
     extra: Mapping[str, Any] = _extra()
+    _absent: frozenset[str] = _absent_keys()
 
 
 @frozen
@@ -81,12 +91,14 @@ class NetworkStatus:
     has_numbers_match: bool | None = None
     is_numbers_match_verified: bool | None = None
     extra: Mapping[str, Any] = _extra()
+    _absent: frozenset[str] = _absent_keys()
 
 
 @frozen
 class PreviousReturns:
     has_previous_administrative_return: bool | None = None
     extra: Mapping[str, Any] = _extra()
+    _absent: frozenset[str] = _absent_keys()
 
 
 @frozen
@@ -98,6 +110,7 @@ class AccountVerificationInsights:
     previous_returns: PreviousReturns | None = None
     account_number_format: AccountNumberFormat | str | None = None
     extra: Mapping[str, Any] = _extra()
+    _absent: frozenset[str] = _absent_keys()
 
 
 @frozen
@@ -123,6 +136,7 @@ class AccountBase:
     # Newer than the 2020-09-14_1.697.4 schema: spec 1.721.1 adds an annual percentage yield.
     apy: Decimal | None = None
     extra: Mapping[str, Any] = _extra()
+    _absent: frozenset[str] = _absent_keys()
 
 
 @frozen
@@ -142,6 +156,7 @@ class PlaidErrorBody:
     required_account_subtypes: tuple[str, ...] = ()
     provided_account_subtypes: tuple[str, ...] = ()
     extra: Mapping[str, Any] = _extra()
+    _absent: frozenset[str] = _absent_keys()
 
 
 @frozen
@@ -156,11 +171,13 @@ class Item:
     error: PlaidErrorBody | None = None
     available_products: tuple[Products | str, ...] = ()
     billed_products: tuple[Products | str, ...] = ()
-    products: tuple[Products | str, ...] = ()
-    consented_products: tuple[Products | str, ...] = ()
+    # Optional in Plaid's schema: None when Plaid did not send them, () when it sent [].
+    products: tuple[Products | str, ...] | None = None
+    consented_products: tuple[Products | str, ...] | None = None
     consent_expiration_time: dt.datetime | None = None
     update_type: ItemUpdateType | str | None = None
     extra: Mapping[str, Any] = _extra()
+    _absent: frozenset[str] = _absent_keys()
 
 
 @frozen
@@ -176,6 +193,7 @@ class AccountsGetResponse:
     item: Item | None
     request_id: str
     extra: Mapping[str, Any] = _extra()
+    _absent: frozenset[str] = _absent_keys()
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,9 +10,11 @@ the transport moves bytes, this module gives them meaning, and most tests need n
 from __future__ import annotations
 
 import email.utils
+import html
 import json
 import math
 import platform
+import re
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
@@ -124,7 +126,7 @@ def error_from_response(
     if data is None:
         kind = "a redirect" if 300 <= status < 400 else "an answer that is not Plaid's error"
         return PlaidResponseError(
-            f"HTTP {status}: {kind}: {excerpt_of(body, secrets) or '(empty body)'}",
+            f"HTTP {status}: {kind}: {_readable_excerpt(body, secrets) or '(empty body)'}",
             status=status,
             excerpt=excerpt_of(body, secrets),
             transient=_transient_status(status),
@@ -148,6 +150,21 @@ def excerpt_of(body: bytes, secrets: Iterable[str] = ()) -> str:
     text = redact(text, secrets)
     text = " ".join(text.split())
     return text[:_EXCERPT_CHARS] + ("…" if len(text) > _EXCERPT_CHARS else "")
+
+
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
+_MARKUP = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
+
+
+def _readable_excerpt(body: bytes, secrets: Iterable[str] = ()) -> str:
+    """An excerpt for a message: for an HTML page (a gateway's), its title or its text
+    without the markup; at most :data:`_EXCERPT_CHARS` characters either way."""
+    text = body[: _EXCERPT_CHARS * 20].decode("utf-8", errors="replace")
+    if not text.lstrip().startswith("<"):
+        return excerpt_of(body, secrets)
+    title = _TITLE.search(text)
+    text = html.unescape(title[1] if title else _MARKUP.sub(" ", text))
+    return excerpt_of(text.encode(), secrets)
 
 
 def _transient_status(status: int) -> bool:

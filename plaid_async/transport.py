@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import os
+import re
 import ssl
 from collections.abc import Mapping
 from typing import Any, NamedTuple, Protocol, runtime_checkable
@@ -114,6 +116,23 @@ def _reason(message: str) -> str:
     for quote in (" b'", ' b"'):
         line = line.split(quote, 1)[0]
     return line.rstrip(" :")[:120] or "unreadable status line or headers"
+
+
+def _connection_failure(exc: BaseException) -> str:
+    """What went wrong, for a person: host, port and the OS's words, never an object's repr
+    (aiohttp's own text shows ``ssl:<ssl.SSLContext object at 0x...>``)."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        os_error = exc.os_error
+        errno = os_error.errno
+        if isinstance(errno, int) and errno > 0:
+            reason = os.strerror(errno)  # "Connection refused", not asyncio's own wording
+        else:
+            reason = os_error.strerror or type(os_error).__name__
+        return f"cannot connect to {exc.host}:{exc.port}: {reason}"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{type(exc).__name__}: {exc.strerror}"
+    text = re.sub(r"<[^<>]* object at 0x[0-9a-fA-F]+>", "...", str(exc))
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def check_ssl_context(
@@ -229,7 +248,7 @@ class AiohttpTransport:
         except aiohttp.ClientResponseError as exc:  # a malformed status line or headers
             malformed = _reason(exc.message)
         except (aiohttp.ClientError, OSError) as exc:
-            raise PlaidConnectionError(f"connection failed: {type(exc).__name__}: {exc}") from exc
+            raise PlaidConnectionError(f"connection failed: {_connection_failure(exc)}") from exc
         # aiohttp's exception quotes the server's bytes, which may echo the secret: it must not
         # be kept as ``__context__``. Raising outside the ``except`` is not enough on Python
         # 3.10, where an exception aiohttp handled inside the task can still be the one "being

@@ -188,6 +188,20 @@ async def test_progress_and_summary() -> None:
     assert 0 <= summary.latency(0.5) <= summary.latency(0.95)
 
 
+async def test_progress_counts_the_calls_in_flight_as_they_start() -> None:
+    """A progress bar sees the calls running before the first result, and the slot a result
+    frees taken again, not one less."""
+    in_flight: list[int] = []
+    tokens = [f"t{n}" for n in range(10)]
+    results = run_many(
+        FakeCall(), tokens, concurrency=4, on_progress=lambda p: in_flight.append(p.in_flight)
+    )
+    await collect(results)
+    assert in_flight[0] == 4
+    assert in_flight.count(4) >= 6  # after each of the first six results, a new call starts
+    assert in_flight[-1] == 0
+
+
 @pytest.mark.parametrize(
     ("tokens", "concurrency", "error"),
     [

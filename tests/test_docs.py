@@ -1,7 +1,7 @@
 """Every ```python block of the docs and the README runs here, against the emulator.
 
 So the docs cannot drift from the code. The rules a block is written to (also in
-``docs/index.md``, "Writing these docs"):
+``CONTRIBUTING.md``, "Writing the docs"):
 
 - A ```` ```python ```` block runs; any other fence (```` ```sh ````, ```` ```text ````,
   ```` ```pycon ````) is shown only. A fragment that cannot run is not ``python``.
@@ -18,8 +18,9 @@ So the docs cannot drift from the code. The rules a block is written to (also in
 - A ``PlaidClient`` left open in the namespace is closed after the block.
 - A block whose first line is a comment naming a file (``# tests/test_balances.py``) is a file of
   the reader's project: a page's such blocks are written out together and run by pytest in a
-  fresh process, with pytest-asyncio's auto mode and the plugin the package installs, as the
-  reader's own suite would run them. Every test they define must pass.
+  fresh process, with pytest-asyncio's auto mode (the README's: its default strict mode) and
+  the plugin the package installs, as the reader's own suite would run them. Every test they
+  define must pass.
 
 A failing block fails its own test, named ``docs/page.md:LINE``, and its traceback points at the
 line of the page.
@@ -222,11 +223,14 @@ for _block in python_blocks():
 
 _PROJECT_INI = """\
 [pytest]
-asyncio_mode = auto
+asyncio_mode = {mode}
 asyncio_default_fixture_loop_scope = function
 pythonpath = .
 addopts = --strict-markers -p no:cacheprovider
 """
+STRICT_MODE_PAGES = frozenset({"README.md"})
+"""Pages whose project files must pass in pytest-asyncio's default strict mode, as pasted into
+a new project; the others' run in auto mode (and say what strict mode needs)."""
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[b.id for b in BLOCKS])
@@ -244,7 +248,8 @@ def test_doc_project(page: str, pytester: pytest.Pytester) -> None:
         path.write_text(block.source, encoding="utf-8")
         if path.name.startswith("test_"):
             tests += len(re.findall(r"^(?:async )?def test_", block.source, re.M))
-    pytester.makeini(_PROJECT_INI)
+    mode = "strict" if Path(page).name in STRICT_MODE_PAGES else "auto"
+    pytester.makeini(_PROJECT_INI.format(mode=mode))
     result = pytester.runpytest_subprocess()
     assert tests > 0
     result.assert_outcomes(passed=tests)
@@ -335,10 +340,64 @@ async def test_open_clients_are_closed_after_a_block(plaid_sandbox: SandboxServe
 
 
 async def test_every_provided_name_is_documented(docs_namespace: dict[str, Any]) -> None:
-    text = (ROOT / "docs" / "index.md").read_text("utf-8")
-    notes = text[text.index("## Writing these docs") :]
+    text = (ROOT / "CONTRIBUTING.md").read_text("utf-8")
+    notes = text[text.index("## Writing the docs") :]
     missing = [n for n in docs_namespace if not n.startswith("__") and f"`{n}" not in notes]
     assert missing == []
+
+
+def test_pages_with_top_level_await_say_how_to_run_it() -> None:
+    """A reader who pastes a block with top-level ``await`` into ``python`` gets a SyntaxError:
+    every page with one says to use ``python -m asyncio`` (or ``asyncio.run``)."""
+    pages = set()
+    for block in python_blocks():
+        try:
+            compile(block.source, block.path, "exec")
+        except SyntaxError:  # 'await' outside function
+            pages.add(block.path)
+    assert {"README.md", "docs/getting-started.md", "docs/many-items.md"} <= pages
+    silent = [p for p in sorted(pages) if "python -m asyncio" not in (ROOT / p).read_text("utf-8")]
+    assert silent == []
+
+
+def test_the_readme_pytest_example_runs_in_strict_mode_and_batches_are_closed() -> None:
+    """The README's test is a project file, run in pytest-asyncio's default strict mode (by
+    :func:`test_doc_project`); every batch in a README example is closed with
+    ``contextlib.aclosing`` (leaving the loop early then cancels the calls in flight at once)."""
+    assert "README.md" in PROJECTS
+    assert any("@pytest.mark.asyncio" in block.source for block in PROJECTS["README.md"])
+    unclosed = [
+        block.id
+        for block in python_blocks()
+        if block.path == "README.md"
+        and re.search(r"async for \w+ in \w+\.accounts_(balance_)?get_many\(", block.source)
+    ]
+    assert unclosed == []
+
+
+def test_the_home_page_is_for_users_and_lists_every_guide() -> None:
+    """Contributor rules live in CONTRIBUTING.md; "Where to go next" names every page of the
+    nav, whose order leads with the guides by job."""
+    index = (ROOT / "docs" / "index.md").read_text("utf-8")
+    assert "## Writing" not in index
+    assert "## Writing the docs" in (ROOT / "CONTRIBUTING.md").read_text("utf-8")
+    where = index[index.index("## Where to go next") :]
+    pages = sorted(p.relative_to(ROOT / "docs").as_posix() for p in (ROOT / "docs").rglob("*.md"))
+    missing = [p for p in pages if p != "index.md" and f"({p})" not in where]
+    assert missing == []
+    nav = re.findall(r":\s*([\w/-]+\.md)$", (ROOT / "mkdocs.yml").read_text("utf-8"), re.M)
+    assert nav[:8] == [
+        "index.md",
+        "getting-started.md",
+        "many-items.md",
+        "cli.md",
+        "web-app.md",
+        "event-consumer.md",
+        "testing.md",
+        "scaling-out.md",
+    ]
+    assert nav[-1] == "performance.md"
+    assert sorted(nav) == pages
 
 
 def test_stand_ins_record_with_and_without_await() -> None:

@@ -38,9 +38,13 @@ def _reference_factory(cls: type, conv: Converter) -> Callable[[Any, Any], Any]:
     """The model hook as it was before the generated functions: cattrs' function, then the
     unknown keys into ``extra``."""
     base: Callable[[Any, Any], Any] = make_dict_structure_fn(
-        cls, conv, _cattrs_detailed_validation=False, extra=override(omit=True)
+        cls,
+        conv,
+        _cattrs_detailed_validation=False,
+        extra=override(omit=True),
+        _absent=override(omit=True),
     )
-    known = frozenset(a.name for a in attrs.fields(cls) if a.name != "extra")
+    known = frozenset(a.name for a in attrs.fields(cls) if a.name not in ("extra", "_absent"))
 
     def structure(data: Any, _: Any) -> Any:
         if type(data) is not dict:
@@ -51,6 +55,7 @@ def _reference_factory(cls: type, conv: Converter) -> Callable[[Any, Any], Any]:
         unknown = data.keys() - known
         if unknown:
             object.__setattr__(obj, "extra", {key: data[key] for key in unknown})
+        object.__setattr__(obj, "_absent", known.difference(data))
         return obj
 
     return structure
@@ -72,6 +77,8 @@ def shape(obj: Any) -> Any:
         return tuple(shape(item) for item in obj)
     if isinstance(obj, Mapping):
         return ("mapping", {key: (type(value), value) for key, value in obj.items()})
+    if isinstance(obj, frozenset):
+        return ("frozenset", tuple(sorted(obj)))
     return (type(obj), repr(obj))
 
 

@@ -69,7 +69,10 @@ RESPONSE_MODELS = (
 )
 # Every name the response models know: an "unknown" field must be none of them.
 KNOWN_NAMES = frozenset(
-    f.name for model in RESPONSE_MODELS for f in attrs.fields(model) if f.name != "extra"
+    f.name
+    for model in RESPONSE_MODELS
+    for f in attrs.fields(model)
+    if f.name not in ("extra", "_absent")
 )
 ENUM_VALUES = frozenset(
     member.value
@@ -147,10 +150,13 @@ def models_in(obj: Any) -> Any:
 
 
 def assert_round_trips(document: dict[str, Any], cls: type) -> Any:
+    """The round trip is exact: the very document back (absent keys absent, nulls null, the
+    same digits of every number, date-times as written), as ``==`` and key by key."""
     structured: Any = converter.structure(document, cls)
     unstructured = converter.unstructure(structured)
-    assert converter.structure(unstructured, cls) == structured
+    assert unstructured == document
     assert document_differences(document, unstructured, cls) == []
+    assert converter.structure(unstructured, cls) == structured
     return structured
 
 
@@ -202,6 +208,76 @@ def test_unknown_enum_values_stay_plain_strings_and_round_trip(
             for item in value if isinstance(value, tuple) else (value,):
                 assert not isinstance(item, enum.Enum), (field.name, item)
     assert type(response.item.update_type) is str  # required, so always replaced
+
+
+def optional_keys(schema: dict[str, Any]) -> list[str]:
+    return [key for key in schema["properties"] if key not in schema.get("required", ())]
+
+
+@REWRITTEN_DOCUMENTS
+@given(responses, st.data())
+def test_absent_empty_and_present_optional_keys_all_come_back_as_sent(
+    document: Any, data: st.DataObject
+) -> None:
+    """Every optional key of every object, absent or there (a list empty or not): what was
+    not sent is not made up (``products`` absent is not ``[]``), what was sent comes back."""
+    shapes: dict[str, str] = {}
+
+    def vary(value: Any, schema: dict[str, Any]) -> Any:
+        if not (isinstance(value, dict) and "properties" in schema):
+            return value
+        value = dict(value)
+        for key in optional_keys(schema):
+            choice = data.draw(st.sampled_from(["absent", "empty", "as drawn"]), label=key)
+            items = schema["properties"][key].get("type") == "array"
+            if choice == "absent":
+                value.pop(key, None)
+            elif choice == "empty" and items:
+                value[key] = []
+            shapes.setdefault(key, choice)
+        return value
+
+    document = wire(rewrite(document, response_schema(), vary))
+    response_validator().validate(document)
+    response = assert_round_trips(document, AccountsGetResponse)
+    item = document["item"]
+    for key in ("products", "consented_products"):
+        value = getattr(response.item, key)
+        if key not in item:
+            assert value is None
+        else:
+            assert value == tuple(item[key])
+
+
+@pytest.mark.parametrize(
+    ("products", "attribute", "back"),
+    [
+        (None, None, None),  # not sent: None, and not sent back
+        ([], (), []),
+        (["auth", "balance"], (enums.Products.AUTH, enums.Products.BALANCE), ["auth", "balance"]),
+    ],
+)
+def test_item_products_absent_is_none_and_stays_absent(
+    products: list[str] | None, attribute: Any, back: list[str] | None
+) -> None:
+    item: dict[str, Any] = {
+        "item_id": "i",
+        "webhook": None,
+        "error": None,
+        "available_products": [],
+        "billed_products": [],
+        "consent_expiration_time": None,
+        "update_type": "background",
+    }
+    if products is not None:
+        item["products"] = products
+        item["consented_products"] = products
+    structured = converter.structure(item, Item)
+    assert structured.products == attribute
+    assert structured.consented_products == attribute
+    unstructured = converter.unstructure(structured)
+    assert unstructured == item
+    assert unstructured.get("products", "absent") == ("absent" if back is None else back)
 
 
 @ERROR_BODIES

@@ -15,9 +15,22 @@ __all__ = ["cli", "main"]
 _EXTRA_MODULES = ("click", "rich")
 
 
+def _version_only() -> bool:
+    """``--version`` or ``-V`` alone: answered without click, so it works without the extra."""
+    if sys.argv[1:] not in (["--version"], ["-V"]):
+        return False
+    from plaid_async._version import __version__
+
+    print(f"plaid-async, version {__version__}")
+    return True
+
+
 def main() -> None:
     """The ``plaid-async`` console script. click's errors become one line on stderr (click
-    alone prints usage over four lines), with click's exit codes: 2 for a usage error."""
+    alone prints usage over four lines), with click's exit codes: 2 for a usage error, 130
+    for Ctrl+C."""
+    if _version_only():
+        sys.exit(0)
     try:
         import click
 
@@ -39,9 +52,15 @@ def main() -> None:
     except click.ClickException as exc:
         click.echo(f"Error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
-    except click.Abort:
+    except click.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):  # click's word for Ctrl+C
+            click.echo("interrupted", err=True)
+            sys.exit(130)
         click.echo("Aborted.", err=True)
         sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
 
 

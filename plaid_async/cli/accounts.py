@@ -16,6 +16,7 @@ from plaid_async.models import AccountsGetResponse
 
 from .credentials import base_url_option, make_client
 from .output import response_json
+from .tokens import token_problem
 
 __all__ = ["accounts", "accounts_table"]
 
@@ -59,6 +60,9 @@ def _read_token(value: str) -> str:
     token = sys.stdin.readline().strip() if value == "-" else value.strip()
     if not token:
         raise click.BadParameter("the access token is empty", param_hint="ACCESS_TOKEN")
+    problem = token_problem(token)
+    if problem is not None:
+        raise click.BadParameter(f"not a usable access token: {problem}", param_hint="ACCESS_TOKEN")
     return token
 
 
@@ -92,6 +96,9 @@ def accounts(access_token: str, balance: bool, as_json: bool, base_url: str | No
         response = asyncio.run(_fetch(client, token, balance))
     except PlaidError as exc:
         raise click.ClickException(" ".join(str(exc).split())) from None
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        raise SystemExit(130) from None
     if as_json:
         click.echo(response_json(response))
     else:

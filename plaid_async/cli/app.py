@@ -14,10 +14,14 @@ from .sandbox import sandbox
 __all__ = ["cli"]
 
 
-@click.group()
-@click.version_option(__version__, prog_name="plaid-async")
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="plaid-async")
 def cli() -> None:
-    """An asyncio client for Plaid's Accounts API."""
+    """An asyncio client for Plaid's Accounts API.
+
+    Shell completion: eval "$(_PLAID_ASYNC_COMPLETE=bash_source plaid-async)" in ~/.bashrc
+    (zsh_source, fish_source for those shells).
+    """
 
 
 cli.add_command(demo)

@@ -60,7 +60,7 @@ def make_client(base_url: str | None, **kwargs: Any) -> Connection:
             client = _checked(lambda: PlaidClient(DEFAULT_CLIENT_ID, DEFAULT_SECRET, **kwargs))
             return Connection(client, DEFAULT_SECRET)
     client = _checked(lambda: PlaidClient.from_env(**kwargs))
-    environment = os.environ.get("PLAID_ENV") or "sandbox"  # what from_env chose
+    environment = (os.environ.get("PLAID_ENV") or "sandbox").strip().lower()  # as from_env
     return Connection(
         client, os.environ["PLAID_SECRET"], os.environ["PLAID_CLIENT_ID"], environment
     )

@@ -64,6 +64,18 @@ def hide_password(text: str, url: str) -> str:
     return text
 
 
+def slower_than(budgets: Budgets, preset: str, endpoint: str, rate_limit: float) -> str | None:
+    """A line saying that ``budgets`` hold the run below ``rate_limit``; None if they do not."""
+    budget = budgets.per_client.get(endpoint)
+    if budget is None or budget.limit / budget.per >= rate_limit:
+        return None
+    return (
+        f"warning: Plaid's {preset} limits allow {budget.limit} requests per {budget.per:g} s "
+        f"on {endpoint} ({budget.limit / budget.per:.3g}/s), below --rate-limit "
+        f"{rate_limit:g}: the run goes at that pace (--budgets to choose another)"
+    )
+
+
 @define
 class SharedLimit:
     """The limiters of a run on Redis; a rate limiter itself, for the batch's ``rate_limit``.
@@ -75,6 +87,8 @@ class SharedLimit:
     description: str
     """What is shared, for the run's first line (the URL without its password)."""
     limiters: list[RedisRateLimiter]
+    warning: str | None = None
+    """One line for the start of the run when Plaid's budget is below ``--rate-limit``."""
 
     @classmethod
     def build(
@@ -121,7 +135,10 @@ class SharedLimit:
         except (ImportError, ValueError, TypeError) as exc:
             raise SetupError(f"--redis-url: {hide_password(str(exc), url)}") from None
         description = f"{' and '.join(shares)}, shared through {hide_password(url, url)}"
-        return cls(url, description, limiters)
+        warning = None
+        if preset != "none" and rate_limit is not None:
+            warning = slower_than(Budgets.for_environment(preset), preset, endpoint, rate_limit)
+        return cls(url, description, limiters, warning)
 
     async def check(self) -> None:
         """Fail the run before anything is sent if Redis does not answer."""

@@ -10,14 +10,15 @@ from typing import Any
 from plaid_async._redact import fingerprint
 
 
-def read_results(path: Path) -> dict[str, dict[str, Any]]:
-    """The lines of ``path`` by ``token_sha256``; fails on a cut-short or repeated line."""
+def read_results(path: Path, *, repeats: bool = False) -> dict[str, dict[str, Any]]:
+    """The current line of each token of ``path`` (its last), by ``token_sha256``; fails on a
+    cut-short line, and on a repeated token unless ``repeats``."""
     data = path.read_bytes()
     assert data == b"" or data.endswith(b"\n"), "the file ends with a cut-short line"
     results: dict[str, dict[str, Any]] = {}
     for line in data.splitlines():
         record = json.loads(line, parse_float=Decimal)
-        assert record["token_sha256"] not in results, "a token has two lines"
+        assert repeats or record["token_sha256"] not in results, "a token has two lines"
         results[record["token_sha256"]] = record
     return results
 

@@ -18,7 +18,7 @@ from plaid_async import (
 )
 from plaid_async.cli.progress import ProgressDisplay
 from plaid_async.cli.report import summary_lines
-from plaid_async.cli.results import _HEAD, ResultsFile, ResultsFileError, result_line
+from plaid_async.cli.results import _HEAD, Outcome, ResultsFile, ResultsFileError, result_line
 from plaid_async.cli.tokens import TokensFileError, digest, pending_tokens, plan_tokens
 
 from .conftest import invoke
@@ -59,8 +59,8 @@ def test_results_file_reads_what_is_done(tmp_path: Path) -> None:
     results = ResultsFile.open(path)
     try:
         assert results.done == {
-            digest("access-sandbox-a"): False,
-            digest("access-sandbox-b"): False,
+            digest("access-sandbox-a"): "transient",
+            digest("access-sandbox-b"): "transient",
         }
         assert results.repair is None
         results.append(result_line(timeout_result("access-sandbox-c")))
@@ -89,7 +89,7 @@ def test_a_cut_short_line_is_dropped(tmp_path: Path) -> None:
     path.write_bytes(whole + result_line(timeout_result("access-sandbox-b"))[:40])
     results = ResultsFile.open(path)
     results.close()
-    assert results.done == {digest("access-sandbox-a"): False}
+    assert results.done == {digest("access-sandbox-a"): "transient"}
     assert results.repair is not None
     assert "dropped" in results.repair
     assert path.read_bytes() == whole
@@ -104,7 +104,7 @@ def test_a_plan_counts_duplicates_results_and_the_filter(tmp_path: Path) -> None
     tokens = [f"access-sandbox-plan-{n}" for n in range(40)]
     text = "\ufeff# a comment\n\n" + "\n".join(tokens) + "\n" + tokens[0] + "\n   #indented\n"
     path = write_tokens(tmp_path / "t.txt", text)
-    done = {digest(tokens[1]): True, digest(tokens[2]): False}
+    done: dict[bytes, Outcome] = {digest(tokens[1]): "ok", digest(tokens[2]): "permanent"}
 
     def keep(key: bytes) -> bool:  # a shard: half of the digests
         return key[0] % 2 == 0

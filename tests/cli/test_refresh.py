@@ -54,7 +54,8 @@ def test_one_line_per_distinct_token_despite_faults(
     assert set(results) == digests([*TOKENS, ERROR_TOKEN])
     failed = results[fingerprint(ERROR_TOKEN)]
     assert failed["ok"] is False
-    assert set(failed["error"]) == {"type", "code", "message", "request_id"}
+    assert set(failed["error"]) == {"type", "code", "message", "request_id", "status", "transient"}
+    assert (failed["error"]["status"], failed["error"]["transient"]) == (400, False)
     assert (failed["error"]["type"], failed["error"]["code"]) == (
         "ITEM_ERROR",
         "ITEM_LOGIN_REQUIRED",
@@ -113,7 +114,7 @@ def test_a_second_run_fetches_only_what_is_missing(
     assert status == 1
     assert sandbox.stats.requests == 10 + 15  # the 14 new tokens and the error token
     assert set(read_results(out)) == digests([*TOKENS, ERROR_TOKEN])
-    assert "10  already in the results (0 of them failed)" in stdout
+    assert "10  already in the results: all ok\n" in stdout
 
     # Nothing left to do; the earlier failure still sets the exit status.
     status, stdout, _ = refresh(sandbox, everything, out)

@@ -81,6 +81,39 @@ def test_rate_limit_is_a_budget_of_the_runs_own_besides_plaids(
     if "production" in args:  # Plaid's per-Item budgets too
         assert sum(":item:" in k for k in found) == 3
     assert "50 requests/s for this run's processes together" in stderr
+    # Plaid's production limit for balances (20/s) is below 50, and the run says so; the
+    # budgets none run has no Plaid limit to be held by.
+    warning = (
+        "warning: Plaid's production limits allow 1200 requests per 60 s on "
+        "/accounts/balance/get (20/s), below --rate-limit 50"
+    )
+    assert (warning in stderr) is ("production" in args)
+
+
+@pytest.mark.parametrize(
+    ("args", "warned"),
+    [
+        (["--rate-limit", "5"], True),  # sandbox: 100 a minute, 1.67/s
+        (["--rate-limit", "1.5"], False),
+        (["--rate-limit", "5", "--cached"], False),  # sandbox accounts/get: 5,000 a minute
+        ([], False),
+    ],
+)
+def test_a_preset_below_rate_limit_is_said_in_one_line_at_the_start(
+    tmp_path: Path, sandbox: ThreadedSandbox, redis_url: str, args: list[str], warned: bool
+) -> None:
+    tokens = write_tokens(tmp_path / "tokens.txt", TOKENS[:1])
+    _, _, stderr = refresh(sandbox, tokens, tmp_path / "o.jsonl", "--redis-url", redis_url, *args)
+    lines = [line for line in stderr.splitlines() if line.startswith("warning: Plaid's")]
+    assert lines == (
+        [
+            "warning: Plaid's sandbox limits allow 100 requests per 60 s on /accounts/balance/get "
+            "(1.67/s), below --rate-limit 5: the run goes at that pace (--budgets to choose "
+            "another)"
+        ]
+        if warned
+        else []
+    )
 
 
 def test_a_request_another_process_counted_makes_the_run_wait(
