@@ -60,6 +60,8 @@ ENDPOINTS = ("/accounts/balance/get", "/accounts/get")
 """What a job may ask for; real-time balances by default."""
 
 DEFAULT_GROUP = "plaid-async"
+TOKEN_IN_MESSAGE = "a field looks like an access token (deleted from the stream)"
+"""Why a message holding what looks like a token is dead-lettered; it is also deleted."""
 MAX_ITEM_CHARS = 256
 CLAIM_MARGIN = 15.0
 """Seconds added to the call's deadline for the default ``claim_idle``: ``token_for`` and the
@@ -134,7 +136,7 @@ def _parse_job(entry_id: str, fields: Mapping[Any, Any], deliveries: int) -> Job
     """The job of a stream entry, or why the entry is not one (without quoting its values)."""
     values = {_text(k): _text(v) for k, v in fields.items()}
     if any(_looks_like_token(v) for v in values.values()):
-        return "a field looks like an access token; a job names an Item, never carries its token"
+        return TOKEN_IN_MESSAGE
     unknown = sorted(set(values) - {"item", "endpoint"})
     if unknown:
         return f"unknown fields {', '.join(unknown)[:100]}"
@@ -562,6 +564,8 @@ class StreamConsumer:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.xadd(self._dead, letter)  # type: ignore[arg-type]
                 pipe.xack(self.stream, self.group, delivery.id)
+                if decision.reason.endswith(TOKEN_IN_MESSAGE):
+                    pipe.xdel(self.stream, delivery.id)  # a token must not stay in Redis
                 pipe.hincrby(self._counts, f"{self.group}:dead", 1)
                 await pipe.execute()
 
