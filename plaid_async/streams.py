@@ -54,13 +54,13 @@ __all__ = [
     "stream_status",
 ]
 
-log = logging.getLogger("plaid_async")
+log = logging.getLogger("plaid_async.streams")
 
 ENDPOINTS = ("/accounts/balance/get", "/accounts/get")
 """What a job may ask for; real-time balances by default."""
 
 DEFAULT_GROUP = "plaid-async"
-TOKEN_IN_MESSAGE = "a field looks like an access token (deleted from the stream)"
+TOKEN_IN_MESSAGE = "a field looks like an access token (deleted from the stream)"  # noqa: S105
 """Why a message holding what looks like a token is dead-lettered; it is also deleted."""
 MAX_ITEM_CHARS = 256
 CLAIM_MARGIN = 15.0

@@ -14,7 +14,15 @@ from attrs import define, field
 
 from plaid_async._redact import fingerprint
 
-__all__ = ["TokenPlan", "TokensFileError", "digest", "pending_tokens", "plan_tokens", "read_tokens"]
+__all__ = [
+    "TokenPlan",
+    "TokensFileError",
+    "digest",
+    "numbered_tokens",
+    "pending_tokens",
+    "plan_tokens",
+    "read_tokens",
+]
 
 
 class TokensFileError(Exception):
@@ -32,16 +40,25 @@ def every_token(_: bytes) -> bool:
 
 def read_tokens(path: Path) -> Iterator[str]:
     """The tokens of ``path`` in order; a :class:`TokensFileError` if it cannot be read."""
+    for _, _, token in numbered_tokens(path):
+        yield token
+
+
+def numbered_tokens(path: Path) -> Iterator[tuple[int, int, str]]:
+    """The tokens of ``path`` in order, each with its line number (from 1) and the byte
+    offset where its line starts; a :class:`TokensFileError` if it cannot be read."""
     try:
         with path.open("rb") as lines:
+            offset = 0
             for number, raw in enumerate(lines, 1):
+                start, offset = offset, offset + len(raw)
                 try:  # line by line, so that an error names the right line
                     line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
                 except UnicodeDecodeError:
                     raise TokensFileError(f"{path}: line {number} is not UTF-8 text") from None
                 token = line.strip()
                 if token and not token.startswith("#"):
-                    yield token
+                    yield number, start, token
     except OSError as exc:
         raise TokensFileError(f"cannot read {path}: {exc.strerror or exc}") from None
 
