@@ -16,7 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from redis import Redis
 
 from plaid_async._redact import fingerprint
@@ -233,7 +232,7 @@ def test_sigterm_finishes_the_jobs_in_hand_acknowledges_them_and_exits_0(
     worker = start_worker(sandbox, path, out, redis_url, "--concurrency", "4")
     wait_for(lambda: status(redis_url)["pending"] == 4)
     worker.send_signal(signal.SIGTERM)
-    stdout, stderr = worker.communicate(timeout=30)
+    _stdout, stderr = worker.communicate(timeout=30)
     assert worker.returncode == 0, stderr
     assert "SIGTERM: taking no new jobs, finishing the 4 in hand" in stderr
     state = status(redis_url)
