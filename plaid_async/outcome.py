@@ -108,7 +108,7 @@ class DeliveryPolicy:
 class Decision:
     """The action, and a short reason fit for a log line or a dead letter (no token in it).
 
-    ``retry_in`` is the backoff for :attr:`Action.RETRY`, else None.
+    ``retry_in`` is the backoff for ``Action.RETRY``, else None.
     """
 
     action: Action
