@@ -77,6 +77,25 @@ redis.call('HSET', KEYS[2], ARGV[1], id)
 return {1, id}
 """
 
+ACK_SCRIPT = """
+-- KEYS[1]: the stream, KEYS[2]: its counts. ARGV: the group, the entry id, the count's field.
+-- Counts the job done only if this acknowledgement is the one that took it off the pending list.
+if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
+return 1
+"""
+
+DEAD_LETTER_SCRIPT = """
+-- KEYS[1]: the stream, KEYS[2]: its counts, KEYS[3]: its dead letters. ARGV: the group, the
+-- entry id, the count's field, '1' to delete the entry, then the dead letter's fields. Writes
+-- the dead letter only if the job was still pending: one dead letter per job.
+if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+redis.call('XADD', KEYS[3], '*', unpack(ARGV, 5))
+if ARGV[4] == '1' then redis.call('XDEL', KEYS[1], ARGV[2]) end
+redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
+return 1
+"""
+
 
 def _redis_module() -> Any:
     try:
@@ -320,6 +339,8 @@ class StreamConsumer:
             importlib.import_module("redis.exceptions").RedisError,
             OSError,
         )
+        self._ack = self._redis.register_script(ACK_SCRIPT)
+        self._dead_letter = self._redis.register_script(DEAD_LETTER_SCRIPT)
         self._stop = asyncio.Event()
         self._retries: list[tuple[float, str, int, float]] = []  # (due, id, deliveries, wait)
         self._in_hand: set[str] = set()
@@ -540,10 +561,10 @@ class StreamConsumer:
         self.processed[decision.action] += 1
         item = job.item if job is not None else "?"
         if decision.action is Action.DONE:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.xack(self.stream, self.group, delivery.id)
-                pipe.hincrby(self._counts, f"{self.group}:done", 1)
-                await pipe.execute()
+            await self._ack(
+                keys=[self.stream, self._counts],
+                args=[self.group, delivery.id, f"{self.group}:done"],
+            )
         elif decision.action is Action.RETRY:
             wait = decision.retry_in or 0.0
             log.info("job %s (item %s): %s, in %.1f s", delivery.id, item, decision.reason, wait)
@@ -561,13 +582,12 @@ class StreamConsumer:
             }
             if job is not None:
                 letter |= {"item": job.item, "endpoint": job.endpoint}
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.xadd(self._dead, letter)  # type: ignore[arg-type]
-                pipe.xack(self.stream, self.group, delivery.id)
-                if decision.reason.endswith(TOKEN_IN_MESSAGE):
-                    pipe.xdel(self.stream, delivery.id)  # a token must not stay in Redis
-                pipe.hincrby(self._counts, f"{self.group}:dead", 1)
-                await pipe.execute()
+            purge = "1" if decision.reason.endswith(TOKEN_IN_MESSAGE) else "0"
+            await self._dead_letter(
+                keys=[self.stream, self._counts, self._dead],
+                args=[self.group, delivery.id, f"{self.group}:dead", purge]
+                + [x for pair in letter.items() for x in pair],
+            )
 
 
 def _check_seconds(name: str, value: object) -> None:
