@@ -561,7 +561,8 @@ class StreamConsumer:
         self.processed[decision.action] += 1
         item = job.item if job is not None else "?"
         if decision.action is Action.DONE:
-            await self._ack(
+            await self._settle(
+                self._ack,
                 keys=[self.stream, self._counts],
                 args=[self.group, delivery.id, f"{self.group}:done"],
             )
@@ -583,11 +584,27 @@ class StreamConsumer:
             if job is not None:
                 letter |= {"item": job.item, "endpoint": job.endpoint}
             purge = "1" if decision.reason.endswith(TOKEN_IN_MESSAGE) else "0"
-            await self._dead_letter(
+            await self._settle(
+                self._dead_letter,
                 keys=[self.stream, self._counts, self._dead],
                 args=[self.group, delivery.id, f"{self.group}:dead", purge]
                 + [x for pair in letter.items() for x in pair],
             )
+
+    async def _settle(self, script: Any, *, keys: list[str], args: list[str]) -> None:
+        """Run an acknowledging script, again and again while Redis is away (a restart) for
+        up to half of ``claim_idle``: a job handled and not acknowledged is handled twice."""
+        give_up = time.monotonic() + self.claim_idle / 2
+        wait = 0.05
+        while True:
+            try:
+                await script(keys=keys, args=args)
+                return
+            except self._errors:
+                if time.monotonic() + wait > give_up:
+                    raise
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, 1.0)
 
 
 def _check_seconds(name: str, value: object) -> None:

@@ -96,6 +96,7 @@ def test_four_workers_two_thousand_jobs_faults_a_sigkill_and_a_redis_restart(
         workers = [start_worker(emulator, path, out, server.url, *options) for out in outs]
         wait_for(lambda: queue_status(server.url)["done"] >= 500)
         workers[0].kill()  # SIGKILL, jobs in hand
+        workers[0].communicate(timeout=10)
         killed_in_hand = queue_status(server.url)["pending"]
         wait_for(lambda: queue_status(server.url)["done"] >= 1000)
         server.kill()  # Redis crashes, and comes back from its append-only file
