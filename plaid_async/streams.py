@@ -394,7 +394,7 @@ class StreamConsumer:
         takes them after ``claim_idle``.
         """
         if self._running is not None:
-            raise RuntimeError("this consumer is running already")
+            raise RuntimeError("run() was called on this consumer before: make a new one")
         self._running = asyncio.get_running_loop().create_future()
         tasks: set[asyncio.Task[None]] = set()
         try:

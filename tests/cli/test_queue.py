@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from redis import Redis
 
 from plaid_async._redact import fingerprint
@@ -193,6 +194,7 @@ def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_a_worker_killed_with_sigkill_loses_nothing(
     tmp_path: Path, sandbox_factory: Callable[..., ThreadedSandbox], redis_url: str
 ) -> None:

@@ -373,3 +373,37 @@ async def dump_redis(redis: Redis) -> str:
                 parts.append(repr(await redis.xpending_range(key, group["name"], "-", "+", 1000)))
                 parts.append(repr(await redis.xinfo_consumers(key, group["name"])))
     return "\n".join(parts)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"concurrency": 0}, ValueError, "concurrency"),
+        ({"concurrency": 2.0}, TypeError, "concurrency"),
+        ({"claim_idle": -1.0}, ValueError, "claim_idle"),
+        ({"read_block": "1"}, TypeError, "read_block"),
+        ({"stream": ""}, ValueError, "stream"),
+        ({"handler": None}, TypeError, "handler"),
+    ],
+)
+async def test_the_consumer_refuses_bad_arguments(
+    make_consumer: ConsumerFactory, kwargs: dict[str, Any], error: type, match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        make_consumer(**kwargs)
+
+
+async def test_claim_idle_defaults_to_the_deadline_plus_a_margin(
+    make_consumer: ConsumerFactory, plaid_sandbox: SandboxServer
+) -> None:
+    assert make_consumer(claim_idle=None).claim_idle == 2.0 + 15.0
+    async with plaid_sandbox.client(retry=RetryPolicy(deadline=None)) as no_deadline:
+        with pytest.raises(ValueError, match="claim_idle is needed"):
+            make_consumer(claim_idle=None, client=no_deadline)
+
+
+async def test_a_consumer_runs_once(redis: Redis, make_consumer: ConsumerFactory) -> None:
+    consumer = make_consumer()
+    await drain(consumer)
+    with pytest.raises(RuntimeError, match="make a new one"):
+        await consumer.run()
