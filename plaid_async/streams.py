@@ -188,10 +188,9 @@ async def enqueue(
     same key adds nothing again, whether its job waits, runs, is done or dead-lettered. Give a
     key per occasion to refresh again (``f"{day}:{item}"``, a webhook's event id).
     """
-    added, _ = await enqueue_many(
-        redis, stream, [item], endpoint=endpoint, dedupe_key=lambda _: dedupe_key or item
-    )
-    return added[0] if added else None
+    fields = _job_fields(item, endpoint)
+    [(added, entry_id)] = await _add(redis, stream, [(dedupe_key or item, fields)])
+    return entry_id if added else None
 
 
 async def enqueue_many(
@@ -202,38 +201,38 @@ async def enqueue_many(
     endpoint: str = ENDPOINTS[0],
     dedupe_key: Callable[[str], str] | None = None,
     chunk: int = 500,
-) -> tuple[list[str], int]:
-    """:func:`enqueue` for each of ``items``, ``chunk`` to a round trip: the ids added, and
-    how many were enqueued before. Each job is added and remembered atomically (one Lua
-    script), so two runs at once add each job once."""
+) -> tuple[int, int]:
+    """:func:`enqueue` for each of ``items`` (any iterable, read lazily), ``chunk`` to a round
+    trip: how many jobs were added, and how many keys were enqueued before. Each job is added
+    and remembered atomically (one Lua script), so two runs at once add each job once."""
+    added = known = 0
+    batch: list[tuple[str, dict[str, str]]] = []
+    for item in items:
+        batch.append((dedupe_key(item) if dedupe_key else item, _job_fields(item, endpoint)))
+        if len(batch) >= chunk:
+            replies = await _add(redis, stream, batch)
+            batch.clear()
+            added += sum(new for new, _ in replies)
+            known += sum(not new for new, _ in replies)
+    if batch:
+        replies = await _add(redis, stream, batch)
+        added += sum(new for new, _ in replies)
+        known += sum(not new for new, _ in replies)
+    return added, known
+
+
+async def _add(
+    redis: Redis, stream: str, jobs: list[tuple[str, dict[str, str]]]
+) -> list[tuple[bool, str]]:
+    """Run the enqueue script for each (dedupe key, fields), in one round trip."""
     script = redis.register_script(ENQUEUE_SCRIPT)
     _, seen_key, _ = _keys(stream)
-    added: list[str] = []
-    known = 0
-    batch: list[tuple[str, dict[str, str]]] = []
-
-    async def flush() -> None:
-        nonlocal known
-        async with redis.pipeline(transaction=False) as pipe:
-            for key, fields in batch:
-                args = [key, *(x for pair in fields.items() for x in pair)]
-                await script(keys=[stream, seen_key], args=args, client=pipe)
-            replies = await pipe.execute()
-        for new, entry_id in replies:
-            if int(new):
-                added.append(_text(entry_id))
-            else:
-                known += 1
-        batch.clear()
-
-    for item in items:
-        fields = _job_fields(item, endpoint)
-        batch.append((dedupe_key(item) if dedupe_key else item, fields))
-        if len(batch) >= chunk:
-            await flush()
-    if batch:
-        await flush()
-    return added, known
+    async with redis.pipeline(transaction=False) as pipe:
+        for key, fields in jobs:
+            args = [key, *(x for pair in fields.items() for x in pair)]
+            await script(keys=[stream, seen_key], args=args, client=pipe)
+        replies = await pipe.execute()
+    return [(bool(int(new)), _text(entry_id)) for new, entry_id in replies]
 
 
 # --------------------------------------------------------------------------------------------

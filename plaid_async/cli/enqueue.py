@@ -13,9 +13,7 @@ from pathlib import Path
 
 import click
 
-from plaid_async._redact import fingerprint
-
-from .item_refs import item_ref
+from .item_refs import item_ref, parse_item_ref
 from .output import SetupError
 from .queue_options import checked_redis, queue_options
 from .tokens import TokensFileError, numbered_tokens
@@ -25,27 +23,21 @@ __all__ = ["enqueue"]
 
 async def _enqueue(
     tokens_file: Path, redis_url: str, stream: str, endpoint: str, run: str | None
-) -> tuple[int, int, int]:
+) -> tuple[int, int]:
+    """The jobs added and the tokens enqueued before (a token given twice in the file is
+    enqueued before by its first line). The file is streamed: memory does not grow with it."""
     from plaid_async.streams import enqueue_many
 
-    refs: dict[str, str] = {}  # ref -> dedupe key, each token once
-    seen: set[str] = set()
-    duplicates = 0
-    try:
-        for line, _, token in numbered_tokens(tokens_file):
-            digest = fingerprint(token)
-            if digest in seen:
-                duplicates += 1
-                continue
-            seen.add(digest)
-            refs[item_ref(line, token)] = digest if run is None else f"{run}:{digest}"
-    except TokensFileError as exc:
-        raise SetupError(str(exc)) from None
+    def dedupe_key(ref: str) -> str:
+        digest = parse_item_ref(ref)[1]
+        return digest if run is None else f"{run}:{digest}"
+
+    refs = (item_ref(line, token) for line, _, token in numbered_tokens(tokens_file))
     async with checked_redis(redis_url) as redis:
-        added, known = await enqueue_many(
-            redis, stream, refs, endpoint=endpoint, dedupe_key=refs.__getitem__
-        )
-    return len(added), known, duplicates
+        try:
+            return await enqueue_many(redis, stream, refs, endpoint=endpoint, dedupe_key=dedupe_key)
+        except TokensFileError as exc:
+            raise SetupError(f"{exc} (the jobs of the lines before it were enqueued)") from None
 
 
 @click.command()
@@ -77,6 +69,5 @@ def enqueue(
     tokens in the file) and it adds only the tokens not enqueued before (for this --run).
     """
     endpoint = "/accounts/get" if cached else "/accounts/balance/get"
-    added, known, duplicates = asyncio.run(_enqueue(tokens_file, redis_url, stream, endpoint, run))
-    dups = f"; {duplicates} duplicate lines" if duplicates else ""
-    click.echo(f"enqueued {added} jobs on {stream} ({known} enqueued before{dups})")
+    added, known = asyncio.run(_enqueue(tokens_file, redis_url, stream, endpoint, run))
+    click.echo(f"enqueued {added} jobs on {stream} ({known} enqueued before)")
