@@ -14,7 +14,7 @@ import pytest
 from redis.asyncio import Redis
 
 from plaid_async import ItemError, ItemResult, PlaidClient, RetryPolicy
-from plaid_async.outcome import DeliveryPolicy
+from plaid_async.outcome import Action, DeliveryPolicy
 from plaid_async.sandbox import SandboxServer
 from plaid_async.streams import (
     Job,
@@ -405,3 +405,31 @@ async def test_a_consumer_runs_once(redis: Redis, make_consumer: ConsumerFactory
     await drain(consumer)
     with pytest.raises(RuntimeError, match="make a new one"):
         await consumer.run()
+
+
+async def test_a_job_taken_over_during_its_backoff_is_left_to_the_consumer_that_took_it(
+    redis: Redis, make_consumer: ConsumerFactory, app: App, plaid_sandbox: SandboxServer
+) -> None:
+    plaid_sandbox.enqueue("503")
+    await enqueue(redis, STREAM, "item-1")
+    waits_long = DeliveryPolicy(max_deliveries=3, backoff_initial=1.0, backoff_max=1.0)
+    first = make_consumer(policy=waits_long, claim_idle=30.0)
+
+    async def slow_handler(job: Job, result: ItemResult) -> None:
+        await asyncio.sleep(1.5)  # still in hand when the first one's backoff ends
+        app.handled.append((job, result))
+
+    second = make_consumer(handler=slow_handler, claim_idle=0.2)
+    runs = [asyncio.create_task(first.run())]
+    deadline = asyncio.get_running_loop().time() + 5
+    while first.processed[Action.RETRY] == 0:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.01)
+    runs.append(asyncio.create_task(second.run()))
+    await asyncio.sleep(2.5)
+    first.stop()
+    second.stop()
+    await asyncio.gather(*runs)
+    [(job, _)] = app.handled
+    assert job.deliveries == 2
+    assert first.processed[Action.DONE] == 0
