@@ -25,13 +25,14 @@ import random
 
 from attrs import field, frozen
 
-from .errors import (
+# The package's public names only: the core's modules may move, these stay.
+from . import (
     PlaidAPIError,
     PlaidError,
     RateLimiterUnavailableError,
     RateLimitWaitTimeout,
+    RetryPolicy,
 )
-from .policy import RetryPolicy
 
 __all__ = [
     "Action",
@@ -136,7 +137,10 @@ def describe_error(error: BaseException, *, hide: tuple[str, ...] = ()) -> str:
 
 
 def is_retried_later(error: BaseException, retry: RetryPolicy) -> bool:
-    """Whether a message whose call ended with ``error`` is worth delivering again later."""
+    """Whether a message whose call ended with ``error`` is worth delivering again later.
+
+    Which Plaid failures are transient is the client's own rule, ``RetryPolicy.should_retry``
+    (this is the one place that asks it)."""
     if isinstance(error, RateLimitWaitTimeout | RateLimiterUnavailableError):
         return True  # nothing was sent: the budget was full or out of reach
     if isinstance(error, PlaidError):

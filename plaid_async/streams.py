@@ -33,14 +33,13 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
 
-from .batch import ItemResult
+from . import ItemResult
 from .outcome import Action, ApplicationError, Decision, DeliveryPolicy, decide
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-    from .client import PlaidClient
-    from .ratelimit import RateLimiter
+    from . import PlaidClient, RateLimiter
 
 __all__ = [
     "ENDPOINTS",
