@@ -157,11 +157,14 @@ def test_four_workers_stay_within_the_shared_budget_and_use_it(
             assert worker.returncode == 0, stderr
     finally:
         hits = [hit for hit in emulator.stop() if hit.path == "/accounts/balance/get"]
-    assert len(result_lines(outs)) == len(tokens)
-    assert {hit.status for hit in hits} == {200}  # not one 429
     times = [hit.at for hit in hits]
+    achieved = len(hits) / (max(times) - min(times) + 1.0)
+    refused = sum(hit.status == 429 for hit in hits)
+    print(
+        f"\n{len(hits)} requests by {WORKERS} workers: {achieved:.1f}/s of {BUDGET}/s, {refused} 429s"
+    )
+    assert len(result_lines(outs)) == len(tokens)
+    assert refused == 0
     for seconds in (1, 2, 3):
         assert max_in_window(times, seconds) <= BUDGET * seconds * 1.1
-    achieved = len(hits) / (max(times) - min(times) + 1.0)
     assert achieved >= 0.9 * BUDGET
-    print(f"\n{len(hits)} requests by {WORKERS} workers: {achieved:.1f}/s of {BUDGET}/s, no 429")
