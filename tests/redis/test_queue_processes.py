@@ -161,7 +161,7 @@ def test_four_workers_stay_within_the_shared_budget_and_use_it(
     achieved = len(hits) / (max(times) - min(times) + 1.0)
     refused = sum(hit.status == 429 for hit in hits)
     print(
-        f"\n{len(hits)} requests by {WORKERS} workers: {achieved:.1f}/s of {BUDGET}/s, {refused} 429s"
+        f"\n{len(hits)} requests, {WORKERS} workers: {achieved:.1f}/s of {BUDGET}/s, {refused} 429"
     )
     assert len(result_lines(outs)) == len(tokens)
     assert refused == 0
