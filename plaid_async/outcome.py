@@ -84,11 +84,12 @@ class DeliveryPolicy:
     """How often a message is delivered before it is dead-lettered, and the wait between.
 
     ``max_deliveries=5``: the first delivery and four more. ``backoff_initial=2.0`` and
-    ``backoff_max=60.0``: full jitter, as :class:`~plaid_async.RetryPolicy` does within a call,
-    but in the broker's time: a transient failure that outlived a call's retries (seconds)
-    rarely clears in the next second. Keep ``backoff_max`` under the time after which another
-    consumer may take the message over (the Redis consumer's ``claim_idle``), so that the
-    consumer that failed it is the one to try again.
+    ``backoff_max=60.0``: the n-th wait is drawn between half and all of
+    ``min(backoff_max, backoff_initial * 2**(n-1))``, in the broker's time rather than the
+    call's: a transient failure that outlived a call's retries (seconds) rarely clears in the
+    next second, so the wait never drops near zero as full jitter's can. Keep ``backoff_max``
+    under the time after which another consumer may take the message over (the Redis
+    consumer's ``claim_idle``), so that the consumer that failed it is the one to try again.
     """
 
     max_deliveries: int = field(default=5, validator=_deliveries)

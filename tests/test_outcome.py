@@ -90,7 +90,7 @@ def test_a_bad_message_is_dead_lettered_at_once() -> None:
     assert decision.reason == "bad message: no item field"
 
 
-def test_backoff_grows_with_full_jitter_within_bounds() -> None:
+def test_backoff_doubles_and_is_jittered_within_half_and_all_of_its_ceiling() -> None:
     waits = [POLICY.backoff(n) for n in (1, 2, 3, 10) for _ in range(50)]
     assert all(0.5 <= w <= 4.0 for w in waits)
     assert max(POLICY.backoff(1) for _ in range(50)) <= 1.0
