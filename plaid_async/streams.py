@@ -329,7 +329,9 @@ class StreamConsumer:
         self._dead, _, self._counts = _keys(stream)
         self._owns_redis = isinstance(redis, str)
         self._redis: Redis = (
-            module.Redis.from_url(redis, socket_connect_timeout=5.0)
+            module.Redis.from_url(
+                redis, socket_connect_timeout=5.0, socket_timeout=self._read_block + 30.0
+            )
             if isinstance(redis, str)
             else redis
         )

@@ -68,7 +68,8 @@ async def checked_redis(url: str) -> AsyncIterator[Redis]:
         ) from None
     errors = (importlib.import_module("redis.exceptions").RedisError, OSError, ValueError)
     try:
-        redis: Redis = module.Redis.from_url(url, socket_connect_timeout=5.0)
+        # a read blocks 1 s at most: a socket silent for 30 s is a Redis gone without a word
+        redis: Redis = module.Redis.from_url(url, socket_connect_timeout=5.0, socket_timeout=30.0)
         await redis.ping()
     except errors as exc:
         reason = hide_password(f"{type(exc).__name__}: {exc}", url)

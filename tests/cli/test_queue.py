@@ -241,3 +241,20 @@ def test_sigterm_finishes_the_jobs_in_hand_acknowledges_them_and_exits_0(
     assert state["pending"] == 0  # every job it took was finished and acknowledged
     assert state["done"] == len(read_lines(out)) >= 4
     assert state["waiting"] == 20 - state["done"]
+
+
+def test_a_second_sigterm_abandons_the_jobs_in_hand_to_another_worker(
+    tmp_path: Path, sandbox_factory: Callable[..., ThreadedSandbox], redis_url: str
+) -> None:
+    sandbox = sandbox_factory(seed=7, faults=Faults(latency=5.0))
+    path = write_tokens(tmp_path / "tokens.txt", tokens_of(sandbox, 3))
+    enqueue(path, redis_url)
+    worker = start_worker(sandbox, path, tmp_path / "out.jsonl", redis_url, "--concurrency", "2")
+    wait_for(lambda: status(redis_url)["pending"] == 2)
+    worker.send_signal(signal.SIGTERM)
+    time.sleep(0.2)
+    worker.send_signal(signal.SIGTERM)
+    _, stderr = worker.communicate(timeout=10)
+    assert worker.returncode == 128 + signal.SIGTERM, stderr
+    state = status(redis_url)
+    assert (state["pending"], state["done"], state["waiting"]) == (2, 0, 1)
