@@ -139,7 +139,9 @@ STAND_INS = (
 """The reader's own functions that examples call; each is a :class:`Recorder`."""
 
 
-async def namespace_for(sandbox: SandboxServer, client: PlaidClient) -> dict[str, Any]:
+async def namespace_for(
+    sandbox: SandboxServer, client: PlaidClient, redis_url: str = ""
+) -> dict[str, Any]:
     access_token = sandbox.token(1)
     resp = await client.accounts_get(access_token)
     assert resp.item is not None
@@ -162,6 +164,7 @@ async def namespace_for(sandbox: SandboxServer, client: PlaidClient) -> dict[str
         "load_access_token": load_access_token,
         "corp_ca_file": certifi.where(),
         "log": logging.getLogger("docs.example"),
+        "redis_url": redis_url,
     }
     namespace.update({name: Recorder(name) for name in STAND_INS})
     return namespace
@@ -200,7 +203,7 @@ async def _call_test(func: Callable[..., Any], namespace: dict[str, Any]) -> Non
 
 @pytest.fixture
 async def docs_namespace(
-    plaid_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+    plaid_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch, redis_url: str
 ) -> dict[str, Any]:
     """The namespace of a block, with the environment pointed at ``plaid_sandbox``."""
     url = plaid_sandbox.url
@@ -212,7 +215,7 @@ async def docs_namespace(
     monkeypatch.setattr(plaid.Environment, "Sandbox", url)
     monkeypatch.setattr(plaid.Environment, "Production", url)
     client = plaid_sandbox.client(retry=fast_retry(), timeouts=FAST_TIMEOUTS)
-    return await namespace_for(plaid_sandbox, client)
+    return await namespace_for(plaid_sandbox, client, redis_url)
 
 
 BLOCKS = [b for b in python_blocks() if file_of(b) is None]

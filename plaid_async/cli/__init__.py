@@ -1,4 +1,5 @@
-"""The ``plaid-async`` command (extra ``cli``): ``demo``, ``accounts``, ``refresh``, ``sandbox``.
+"""The ``plaid-async`` command (extra ``cli``): ``demo``, ``accounts``, ``refresh``, ``sandbox``,
+``enqueue``, ``worker``, ``status``.
 
 ``main`` is the console script. It checks for the ``cli`` extra first, so a plain
 ``pip install plaid-async`` gets one line saying what to install, not an ImportError. The click

@@ -8,8 +8,11 @@ from plaid_async._version import __version__
 
 from .accounts import accounts
 from .demo import demo
+from .enqueue import enqueue
+from .queue_status import status
 from .refresh import refresh
 from .sandbox import sandbox
+from .worker import worker
 
 __all__ = ["cli"]
 
@@ -28,3 +31,6 @@ cli.add_command(demo)
 cli.add_command(accounts)
 cli.add_command(refresh)
 cli.add_command(sandbox)
+cli.add_command(enqueue)
+cli.add_command(worker)
+cli.add_command(status)

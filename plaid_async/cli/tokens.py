@@ -92,26 +92,28 @@ class StdinTokens:
 TokensSource = Path | StdinTokens
 
 
-def numbered_tokens(path: TokensSource) -> Generator[tuple[int, str], None, None]:
-    """The tokens of ``path`` in order, with their line numbers; a :class:`TokensFileError`
-    if it cannot be read."""
+def numbered_tokens(path: TokensSource) -> Generator[tuple[int, int, str], None, None]:
+    """The tokens of ``path`` in order, each with its line number (from 1) and the byte
+    offset where its line starts; a :class:`TokensFileError` if it cannot be read."""
     try:
         with path.open("rb") as lines:
+            offset = 0
             for number, raw in enumerate(lines, 1):
+                start, offset = offset, offset + len(raw)
                 try:  # line by line, so that an error names the right line
                     line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
                 except UnicodeDecodeError:
                     raise TokensFileError(f"{path}: line {number} is not UTF-8 text") from None
                 token = line.strip()
                 if token and not token.startswith("#"):
-                    yield number, token
+                    yield number, start, token
     except OSError as exc:
         raise TokensFileError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def read_tokens(path: TokensSource) -> Iterator[str]:
     """The tokens of ``path`` in order; a :class:`TokensFileError` if it cannot be read."""
-    for _, token in numbered_tokens(path):
+    for _, _, token in numbered_tokens(path):
         yield token
 
 
@@ -203,7 +205,7 @@ def pending_tokens(
     the end is what was not started. A token of ``plan.unusable`` is given to
     ``unusable(line number, token, problem)`` instead, never to the batch.
     """
-    for number, token in numbered_tokens(path):
+    for number, _, token in numbered_tokens(path):
         if stopping():
             return
         key = digest(token)

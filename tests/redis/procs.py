@@ -36,13 +36,14 @@ class Hit:
 class Emulator:
     """``plaid-async sandbox serve --port 0 -v --rate-limits SPEC`` in its own process."""
 
-    def __init__(self, rate_limits: str = "off") -> None:
+    def __init__(self, rate_limits: str = "off", *options: str) -> None:
         self._log: IO[str] = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed in stop()
         self._process = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
             [
                 sys.executable,
                 *("-c", "from plaid_async.cli import main; main()"),
                 *("sandbox", "serve", "--port", "0", "-v", "--rate-limits", rate_limits),
+                *options,
             ],
             stdout=subprocess.PIPE,
             stderr=self._log,
@@ -63,7 +64,9 @@ class Emulator:
         self._process.communicate(timeout=30)
         self._log.seek(0)
         hits = []
-        for line in self._log:
+        self.lines = self._log.readlines()
+        """The emulator's log, one line per request."""
+        for line in self.lines:
             match = _LINE.match(line)
             if match:
                 when = dt.datetime.strptime(match[1], "%Y-%m-%d %H:%M:%S,%f").timestamp()

@@ -38,9 +38,14 @@ def redis_server_binary() -> str:
 class RedisServer:
     """One ``redis-server`` process: :meth:`start`, :meth:`kill` (as a crash would), again."""
 
-    def __init__(self, port: int | None = None, password: str | None = None) -> None:
+    def __init__(
+        self, port: int | None = None, password: str | None = None, aof_dir: str | None = None
+    ) -> None:
         self.port = port or free_port()
         self.password = password
+        self.aof_dir = aof_dir
+        """Append-only persistence, every write synced, in this directory, if given: a
+        restart after :meth:`kill` finds every acknowledged write."""
         """Required of clients (``requirepass``) if given; then in :attr:`url`."""
         self._binary = redis_server_binary()
         self._process: subprocess.Popen[bytes] | None = None
@@ -55,7 +60,12 @@ class RedisServer:
             [
                 self._binary,
                 *("--port", str(self.port), "--bind", "127.0.0.1"),
-                *("--save", "", "--appendonly", "no", "--daemonize", "no"),
+                *("--save", "", "--daemonize", "no"),
+                *(
+                    ("--appendonly", "yes", "--appendfsync", "always", "--dir", self.aof_dir)
+                    if self.aof_dir
+                    else ("--appendonly", "no")
+                ),
                 *("--loglevel", "warning"),
                 *(("--requirepass", self.password) if self.password else ()),
             ],
