@@ -20,6 +20,7 @@ from aioresponses import CallbackResult
 
 from plaid_async import (
     APIError,
+    Budgets,
     ItemError,
     ItemResult,
     LocalRateLimiter,
@@ -291,10 +292,29 @@ async def test_item_result_elapsed_is_the_seconds_the_token_took(mocked: Any) ->
 
 @pytest.mark.parametrize("rate", [0, -1, -0.5])
 def test_a_rate_limit_must_be_positive(rate: float) -> None:
-    with pytest.raises(ValueError, match="rate_limit"):
+    with pytest.raises(ValueError, match=r"^rate_limit must be a positive number"):
         LocalRateLimiter(rate)
     with pytest.raises(ValueError, match="rate_limit"):
         PlaidClient(CLIENT_ID, SECRET, rate_limiter=rate)
+
+
+@pytest.mark.parametrize("rate", ["5", True, [5]])
+def test_a_rate_limit_must_be_a_number(rate: Any) -> None:
+    with pytest.raises(TypeError, match=r"^rate_limit must be a number of requests per second"):
+        LocalRateLimiter(rate)
+
+
+def test_a_local_limiter_takes_a_rate_or_budgets_not_both_nor_neither() -> None:
+    message = r"^give LocalRateLimiter either a rate or budgets, not both or neither$"
+    with pytest.raises(TypeError, match=message):
+        LocalRateLimiter()
+    with pytest.raises(TypeError, match=message):
+        LocalRateLimiter(5, budgets=Budgets.sandbox())
+
+
+def test_budgets_must_be_budgets() -> None:
+    with pytest.raises(TypeError, match=r"^budgets must be a Budgets, not dict$"):
+        LocalRateLimiter(budgets={"/accounts/get": 5})  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("rate", [0, -1])
@@ -354,7 +374,7 @@ async def test_the_retry_log_line_carries_endpoint_attempt_wait_code_and_request
 def test_retry_policy_names_the_argument_it_refuses(
     kwargs: dict[str, Any], error: type[Exception], name: str
 ) -> None:
-    with pytest.raises(error, match=name):
+    with pytest.raises(error, match=rf"^{name}\b"):  # the message starts with the name
         RetryPolicy(**kwargs)
 
 
