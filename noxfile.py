@@ -87,7 +87,7 @@ def mutate(session: nox.Session) -> None:
     a survivor.
     """
     session.install("-e", ".[test]", "mutmut>=3.8,<4")
-    session.run("mutmut", "run", *session.posargs, external=False)
+    session.run("mutmut", "run", *session.posargs)
     session.run("python", "tools/mutation_report.py")
 
 

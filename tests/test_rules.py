@@ -29,9 +29,11 @@ from plaid_async import (
     PlaidClient,
     PlaidConnectionError,
     PlaidError,
+    PlaidInputError,
     PlaidResponseError,
     PlaidTimeoutError,
     RateLimitExceededError,
+    RateLimitWaitTimeout,
     RetryPolicy,
 )
 from tests.samples import CLIENT_ID, SECRET, TOKEN, error_doc, response_doc
@@ -241,12 +243,25 @@ async def _response_error(mocked: Any) -> PlaidError:
         return await failure(c)
 
 
+async def _input_error(mocked: Any) -> PlaidError:
+    async with PlaidClient(CLIENT_ID, SECRET) as c:
+        (result,) = [r async for r in c.accounts_get_many(["   "])]
+    assert result.error is not None
+    return result.error
+
+
+async def _wait_timeout(mocked: Any) -> PlaidError:
+    return RateLimitWaitTimeout("no budget within the deadline", timeout=2.5)
+
+
 @pytest.mark.parametrize(
     ("make", "cls", "fields"),
     [
         (_timeout_error, PlaidTimeoutError, ("timeout",)),
+        (_wait_timeout, RateLimitWaitTimeout, ("timeout",)),
         (_connection_error, PlaidConnectionError, ("transient",)),
         (_response_error, PlaidResponseError, ("status", "excerpt", "transient")),
+        (_input_error, PlaidInputError, ()),
     ],
 )
 async def test_every_error_keeps_its_fields_through_pickle(
