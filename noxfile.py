@@ -25,11 +25,12 @@ adding a classifier adds a test session, as in stamina's noxfile."""
 DEFAULT_PYTHON = "3.11"
 """The Python of the sessions that need only one: lint, types, docs, coverage, mutation."""
 
-COVERAGE_FLOOR = 90
+COVERAGE_FLOOR = 92
 """Branch coverage of the package under the default suite must not fall below this percentage.
-Measured at 92.8% (statements and branches, Python 3.11) when set: the floor sits under that so
-that an unrelated change does not fail CI, and a drop of a few points (a module left untested)
-does. The same number is ``fail_under`` in ``pyproject.toml``'s ``[tool.coverage.report]``."""
+Measured at 95% (3,528 statements and 836 branches, Python 3.11, `nox -s coverage`) when set:
+the floor sits three points under, so that an unrelated change does not fail CI and a module
+left untested does. The same number is ``fail_under`` in ``pyproject.toml``'s
+``[tool.coverage.report]``."""
 
 
 @nox.session(python=PYTHONS)
