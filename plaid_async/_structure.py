@@ -12,11 +12,14 @@ is always called.
 Missing keys behave as in cattrs: a required field is a ``KeyError``, a field with a default
 gets it, and its name goes into the model's ``_absent`` (when it has that field), so that
 unstructuring leaves it out again. Keys the model does not know go to ``extra``, in the order
-they came.
+they came. As cattrs does, each function's source is kept in :mod:`linecache`, so a traceback
+through it shows its lines.
 """
 
 from __future__ import annotations
 
+import itertools
+import linecache
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -98,10 +101,25 @@ def make_structure_fn(
         names["_fetched"] = tuple(key for _, key in fetched)
         head.append(f"    {', '.join(var for var, _ in fetched)}, = map(d.get, _fetched)")
     lines = head + lines + required + _construction(cls, args, names)
-    source = "\n".join(lines)
-    exec(compile(source, f"<plaid_async structure {cls.__qualname__}>", "exec"), names)  # noqa: S102
+    source = "\n".join(lines) + "\n"
+    name = f"<plaid_async structure {cls.__module__}.{cls.__qualname__}"
+    filename = _register_source(name, source)
+    exec(compile(source, filename, "exec"), names)  # noqa: S102
     function: Callable[[Any, Any], Any] = names["structure"]
     return function
+
+
+def _register_source(name: str, source: str) -> str:
+    """A file name for ``source`` that is its own in :mod:`linecache` (a class built twice,
+    by two converters, gets two names), with the source stored under it."""
+    lines = source.splitlines(True)
+    for n in itertools.count(1):
+        filename = f"{name}>" if n == 1 else f"{name}-{n}>"
+        if filename not in linecache.cache or linecache.getlines(filename) == lines:
+            break
+    # No mtime: linecache.checkcache keeps such entries instead of looking for a file.
+    linecache.cache[filename] = (len(source), None, lines, filename)
+    return filename
 
 
 def _construction(cls: type, args: list[str], names: dict[str, Any]) -> list[str]:

@@ -25,14 +25,8 @@ import random
 
 from attrs import field, frozen
 
-# The package's public names only: the core's modules may move, these stay.
-from . import (
-    PlaidAPIError,
-    PlaidError,
-    RateLimiterUnavailableError,
-    RateLimitWaitTimeout,
-    RetryPolicy,
-)
+from .errors import PlaidAPIError, PlaidError, RateLimiterUnavailableError, RateLimitWaitTimeout
+from .policy import RetryPolicy
 
 __all__ = [
     "Action",

@@ -1,0 +1,401 @@
+"""The rules users rely on, one test each, through the public API (the client over aioresponses).
+
+Each test is named after the rule it pins: when it fails, the rule is broken, whatever the code
+looks like then. They began as the survivors of a mutation run (issue 18): rules the suite ran
+but never asserted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import pickle
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aiohttp
+import pytest
+from aioresponses import CallbackResult
+
+from plaid_async import (
+    APIError,
+    Budgets,
+    ItemError,
+    ItemResult,
+    LocalRateLimiter,
+    OAuthError,
+    PlaidAPIError,
+    PlaidClient,
+    PlaidConnectionError,
+    PlaidError,
+    PlaidInputError,
+    PlaidResponseError,
+    PlaidTimeoutError,
+    RateLimitExceededError,
+    RateLimitWaitTimeout,
+    RetryPolicy,
+)
+from tests.samples import CLIENT_ID, SECRET, TOKEN, error_doc, response_doc
+
+GET = "https://sandbox.plaid.com/accounts/get"
+NO_WAIT = RetryPolicy(max_attempts=2, wait_initial=0, wait_max=0)
+
+
+def attempts(m: Any) -> int:
+    """How many requests aioresponses saw for /accounts/get."""
+    return sum(len(calls) for (_, url), calls in m.requests.items() if str(url) == GET)
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[PlaidClient]:
+    async with PlaidClient(CLIENT_ID, SECRET, retry=NO_WAIT) as c:
+        yield c
+
+
+async def failure(client: PlaidClient) -> PlaidError:
+    with pytest.raises(PlaidError) as info:
+        await client.accounts_get(TOKEN)
+    return info.value
+
+
+# --- the deadline ---------------------------------------------------------------------------
+
+
+async def test_deadline_none_turns_the_deadline_off(mocked: Any) -> None:
+    # A Retry-After makes the wait exact: 0.3 s, longer than the 0.2 s deadline below.
+    busy = {"status": 503, "payload": error_doc("API_ERROR", "INTERNAL_SERVER_ERROR")}
+    mocked.post(GET, headers={"Retry-After": "0.3"}, **busy)
+    mocked.post(GET, payload=response_doc())
+    async with PlaidClient(
+        CLIENT_ID, SECRET, retry=RetryPolicy(max_attempts=2, deadline=None)
+    ) as unbounded:
+        resp = await unbounded.accounts_get(TOKEN)
+    assert resp.request_id == response_doc()["request_id"]
+    assert attempts(mocked) == 2
+
+    mocked.post(GET, headers={"Retry-After": "0.3"}, **busy)
+    async with PlaidClient(
+        CLIENT_ID, SECRET, retry=RetryPolicy(max_attempts=2, deadline=0.2)
+    ) as bounded:
+        with pytest.raises(APIError):  # the same retry would end past the deadline: not made
+            await bounded.accounts_get(TOKEN)
+    assert attempts(mocked) == 3
+
+
+# --- what is retried ------------------------------------------------------------------------
+
+
+async def test_rate_limit_exceeded_is_retried_whatever_the_status(
+    mocked: Any, client: PlaidClient
+) -> None:
+    mocked.post(GET, status=400, payload=error_doc("RATE_LIMIT_EXCEEDED", "ACCOUNTS_LIMIT"))
+    mocked.post(GET, payload=response_doc())
+    await client.accounts_get(TOKEN)
+    assert attempts(mocked) == 2
+
+
+async def test_status_429_is_retried_whatever_the_error_type(
+    mocked: Any, client: PlaidClient
+) -> None:
+    mocked.post(GET, status=429, payload=error_doc("OAUTH_ERROR", "SOME_NEW_LIMIT"))
+    mocked.post(GET, payload=response_doc())
+    await client.accounts_get(TOKEN)
+    assert attempts(mocked) == 2
+
+
+async def test_an_error_that_is_neither_rate_limit_nor_5xx_is_not_retried(
+    mocked: Any, client: PlaidClient
+) -> None:
+    mocked.post(GET, status=400, payload=error_doc("OAUTH_ERROR", "SOME_NEW_LIMIT"), repeat=True)
+    error = await failure(client)
+    assert isinstance(error, OAuthError)
+    assert attempts(mocked) == 1
+
+
+async def test_credits_exhausted_is_not_retried_even_as_a_429(
+    mocked: Any, client: PlaidClient
+) -> None:
+    doc = error_doc("RATE_LIMIT_EXCEEDED", "CREDITS_EXHAUSTED")
+    mocked.post(GET, status=429, payload=doc, repeat=True)
+    assert isinstance(await failure(client), RateLimitExceededError)
+    assert attempts(mocked) == 1
+
+
+# --- how an error body is read --------------------------------------------------------------
+
+
+async def test_a_body_with_only_error_code_is_plaids_error(
+    mocked: Any, client: PlaidClient
+) -> None:
+    mocked.post(GET, status=400, payload={"error_code": "ITEM_LOGIN_REQUIRED", "request_id": "r1"})
+    error = await failure(client)
+    assert type(error) is PlaidAPIError  # no error_type: no subclass to pick
+    assert error.error_code == "ITEM_LOGIN_REQUIRED"
+    assert error.error_type is None
+    assert error.request_id == "r1"
+
+
+async def test_a_body_with_only_error_type_is_plaids_error(
+    mocked: Any, client: PlaidClient
+) -> None:
+    mocked.post(GET, status=400, payload={"error_type": "ITEM_ERROR"})
+    error = await failure(client)
+    assert isinstance(error, ItemError)
+    assert error.error_type == "ITEM_ERROR"
+    assert error.error_code is None
+
+
+async def test_a_json_body_with_neither_is_not_plaids_error(
+    mocked: Any, client: PlaidClient
+) -> None:
+    mocked.post(GET, status=400, payload={"message": "Bad Request"})
+    error = await failure(client)
+    assert isinstance(error, PlaidResponseError)
+    assert "Bad Request" in error.excerpt
+
+
+async def test_display_message_and_suggested_action_reach_the_caller(
+    mocked: Any, client: PlaidClient
+) -> None:
+    doc = error_doc(
+        "ITEM_ERROR",
+        "ITEM_LOGIN_REQUIRED",
+        display_message="Your bank login changed. Please log in again.",
+        suggested_action="RELINK",
+    )
+    mocked.post(GET, status=400, payload=doc)
+    error = await failure(client)
+    assert isinstance(error, ItemError)
+    assert error.display_message == "Your bank login changed. Please log in again."
+    assert error.suggested_action == "RELINK"
+    assert error.documentation_url == doc["documentation_url"]
+
+
+# --- what counts as a success ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [200, 299])
+async def test_any_2xx_is_a_success(mocked: Any, client: PlaidClient, status: int) -> None:
+    mocked.post(GET, status=status, payload=response_doc())
+    assert (await client.accounts_get(TOKEN)).request_id == response_doc()["request_id"]
+
+
+@pytest.mark.parametrize("status", [300, 304, 399])
+async def test_3xx_is_not_a_success_even_with_a_valid_body(
+    mocked: Any, client: PlaidClient, status: int
+) -> None:
+    mocked.post(GET, status=status, payload=response_doc())
+    with pytest.raises(PlaidResponseError, match="redirect") as info:
+        await client.accounts_get(TOKEN)
+    assert info.value.status == status
+
+
+# --- errors survive pickling (a process pool, a task queue) ---------------------------------
+
+
+async def test_a_pickled_rate_limit_error_keeps_retry_after_and_every_field(mocked: Any) -> None:
+    doc = error_doc(
+        "RATE_LIMIT_EXCEEDED",
+        "ACCOUNTS_LIMIT",
+        display_message="Slow down.",
+        suggested_action="RETRY_LATER",
+    )
+    mocked.post(GET, status=429, payload=doc, headers={"Retry-After": "7"})
+    async with PlaidClient(CLIENT_ID, SECRET, retry=RetryPolicy(max_attempts=1)) as c:
+        error = await failure(c)
+    assert isinstance(error, RateLimitExceededError)
+    assert error.retry_after == 7.0
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
+    assert type(copy) is RateLimitExceededError
+    assert str(copy) == str(error)
+    for name in (
+        "status",
+        "retry_after",
+        "error_type",
+        "error_code",
+        "error_message",
+        "display_message",
+        "request_id",
+        "documentation_url",
+        "suggested_action",
+        "causes",
+    ):
+        assert getattr(copy, name) == getattr(error, name), name
+    assert copy.display_message == "Slow down."
+
+
+async def _timeout_error(mocked: Any) -> PlaidError:
+    mocked.post(GET, exception=asyncio.TimeoutError(), repeat=True)
+    async with PlaidClient(CLIENT_ID, SECRET, retry=RetryPolicy(max_attempts=1)) as c:
+        return await failure(c)
+
+
+async def _connection_error(mocked: Any) -> PlaidError:
+    mocked.post(GET, exception=aiohttp.ClientConnectionError("refused"), repeat=True)
+    async with PlaidClient(CLIENT_ID, SECRET, retry=RetryPolicy(max_attempts=1)) as c:
+        return await failure(c)
+
+
+async def _response_error(mocked: Any) -> PlaidError:
+    mocked.post(GET, status=502, body="<html>502 Bad Gateway</html>", repeat=True)
+    async with PlaidClient(CLIENT_ID, SECRET, retry=RetryPolicy(max_attempts=1)) as c:
+        return await failure(c)
+
+
+async def _input_error(mocked: Any) -> PlaidError:
+    async with PlaidClient(CLIENT_ID, SECRET) as c:
+        (result,) = [r async for r in c.accounts_get_many(["   "])]
+    assert result.error is not None
+    return result.error
+
+
+async def _wait_timeout(mocked: Any) -> PlaidError:
+    return RateLimitWaitTimeout("no budget within the deadline", timeout=2.5)
+
+
+@pytest.mark.parametrize(
+    ("make", "cls", "fields"),
+    [
+        (_timeout_error, PlaidTimeoutError, ("timeout",)),
+        (_wait_timeout, RateLimitWaitTimeout, ("timeout",)),
+        (_connection_error, PlaidConnectionError, ("transient",)),
+        (_response_error, PlaidResponseError, ("status", "excerpt", "transient")),
+        (_input_error, PlaidInputError, ()),
+    ],
+)
+async def test_every_error_keeps_its_fields_through_pickle(
+    mocked: Any,
+    make: Callable[[Any], Any],
+    cls: type[PlaidError],
+    fields: tuple[str, ...],
+) -> None:
+    error = await make(mocked)
+    assert isinstance(error, cls)
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
+    assert type(copy) is type(error)
+    assert str(copy) == str(error)
+    for name in fields:
+        assert getattr(copy, name) == getattr(error, name), name
+
+
+# --- the batch ------------------------------------------------------------------------------
+
+
+async def test_item_result_elapsed_is_the_seconds_the_token_took(mocked: Any) -> None:
+    async def slow(url: Any, **kwargs: Any) -> CallbackResult:
+        await asyncio.sleep(0.2)
+        return CallbackResult(payload=response_doc())
+
+    mocked.post(GET, callback=slow)
+    mocked.post(GET, payload=response_doc())
+    results: list[ItemResult] = []
+    async with PlaidClient(CLIENT_ID, SECRET, retry=NO_WAIT) as c:
+        started = time.monotonic()
+        async for result in c.accounts_get_many(["access-slow", "access-fast"], concurrency=1):
+            results.append(result)
+        total = time.monotonic() - started
+    slow_result, fast_result = sorted(results, key=lambda r: r.index)
+    assert slow_result.ok
+    assert fast_result.ok
+    assert 0.2 <= slow_result.elapsed <= total
+    assert 0.0 <= fast_result.elapsed < 0.2
+
+
+# --- rate limits ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rate", [0, -1, -0.5])
+def test_a_rate_limit_must_be_positive(rate: float) -> None:
+    with pytest.raises(ValueError, match=r"^rate must be a positive, finite number"):
+        LocalRateLimiter(rate)
+    with pytest.raises(ValueError, match=r"^rate_limiter must be a positive, finite number"):
+        PlaidClient(CLIENT_ID, SECRET, rate_limiter=rate)
+
+
+@pytest.mark.parametrize("rate", ["5", True, [5]])
+def test_a_rate_limit_must_be_a_number(rate: Any) -> None:
+    with pytest.raises(TypeError, match=r"^rate must be a positive, finite number of requests"):
+        LocalRateLimiter(rate)
+
+
+def test_a_local_limiter_takes_a_rate_or_budgets_not_both_nor_neither() -> None:
+    message = (
+        r"^rate or budgets: give LocalRateLimiter either a rate or budgets, not both or neither$"
+    )
+    with pytest.raises(TypeError, match=message):
+        LocalRateLimiter()
+    with pytest.raises(TypeError, match=message):
+        LocalRateLimiter(5, budgets=Budgets.sandbox())
+
+
+def test_budgets_must_be_budgets() -> None:
+    with pytest.raises(TypeError, match=r"^budgets must be a Budgets, not dict$"):
+        LocalRateLimiter(budgets={"/accounts/get": 5})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("rate", [0, -1])
+async def test_a_batch_refuses_a_rate_limit_that_is_not_positive(
+    mocked: Any, client: PlaidClient, rate: float
+) -> None:
+    with pytest.raises(ValueError, match="rate_limit"):
+        async for _ in client.accounts_get_many([TOKEN], rate_limit=rate):
+            pass
+    assert attempts(mocked) == 0
+
+
+# --- the retry log line ---------------------------------------------------------------------
+
+
+async def test_the_retry_log_line_carries_endpoint_attempt_wait_code_and_request_id(
+    mocked: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    mocked.post(GET, status=503, payload=error_doc("API_ERROR", "INTERNAL_SERVER_ERROR"))
+    mocked.post(GET, payload=response_doc())
+    policy = RetryPolicy(max_attempts=2, wait_initial=0.01, wait_max=0.01)
+    with caplog.at_level(logging.WARNING, logger="plaid_async"):
+        async with PlaidClient(CLIENT_ID, SECRET, retry=policy) as c:
+            await c.accounts_get(TOKEN)
+    (record,) = [r for r in caplog.records if r.name == "plaid_async"]
+    assert record.levelno == logging.WARNING
+    assert record.__dict__["plaid_endpoint"] == "/accounts/get"
+    assert record.__dict__["plaid_attempt"] == 1
+    assert 0.0 <= record.__dict__["plaid_wait"] <= 0.01
+    assert record.__dict__["plaid_error_code"] == "INTERNAL_SERVER_ERROR"
+    assert record.__dict__["plaid_request_id"] == "req-internal_server_error"
+    message = record.getMessage()
+    for part in ("/accounts/get", "attempt 1 of 2", "INTERNAL_SERVER_ERROR", "req-internal"):
+        assert part in message
+    assert TOKEN not in message
+    assert SECRET not in message
+
+
+# --- the policy's own checks ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "name"),
+    [
+        ({"max_attempts": 0}, ValueError, "max_attempts"),
+        ({"max_attempts": 1.5}, TypeError, "max_attempts"),
+        ({"max_attempts": True}, TypeError, "max_attempts"),
+        ({"wait_initial": -0.1}, ValueError, "wait_initial"),
+        ({"wait_initial": "1"}, TypeError, "wait_initial"),
+        ({"wait_max": -1}, ValueError, "wait_max"),
+        ({"wait_initial": 2.0, "wait_max": 1.0}, ValueError, "wait_max"),
+        ({"deadline": 0}, ValueError, "deadline"),
+        ({"deadline": -5}, ValueError, "deadline"),
+        ({"deadline": "60"}, TypeError, "deadline"),
+    ],
+)
+def test_retry_policy_names_the_argument_it_refuses(
+    kwargs: dict[str, Any], error: type[Exception], name: str
+) -> None:
+    with pytest.raises(error, match=rf"^{name}\b"):  # the message starts with the name
+        RetryPolicy(**kwargs)
+
+
+def test_retry_policy_accepts_its_documented_edges() -> None:
+    assert RetryPolicy(max_attempts=1).max_attempts == 1  # retries off
+    assert RetryPolicy(wait_initial=0, wait_max=0).wait_max == 0  # no waiting
+    assert RetryPolicy(deadline=None).deadline is None  # no deadline

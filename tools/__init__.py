@@ -1,0 +1,1 @@
+"""Developer tools: the docs' griffe extension, the mutation report."""
