@@ -74,11 +74,19 @@ class Pipeline:
         ``extra_limiter`` a batch's own ``rate_limit``, waited on besides the client's.
         """
         call = _Call(self, endpoint, request, access_token, attempt_timeout, extra_limiter)
+        del request  # encoded: not kept alive for the call's length
+        retry = self.retry
         task = self.calls.enter()  # the call starts
         try:
-            deadline = Deadline(self.retry.deadline)
-            return await self.retry.call(  # each retry is scheduled in policy._before_retry
-                call.attempt, endpoint=endpoint.path, on_retry=on_retry, deadline=deadline
+            deadline = Deadline(retry.deadline)
+            try:
+                return await call.attempt(deadline)  # the first attempt: most calls' only one
+            except Exception as exc:  # never BaseException: cancellation is not a failure
+                if not retry.retries(exc):
+                    raise
+                failure = exc
+            return await retry.retry_after(  # each retry is scheduled in policy._before_retry
+                failure, call.attempt, endpoint=endpoint.path, on_retry=on_retry, deadline=deadline
             )
         except asyncio.CancelledError:
             closed = self.calls.closed_error(task)
@@ -97,7 +105,16 @@ class Pipeline:
 class _Call:
     """One call's fixed parts, computed once for all its attempts."""
 
-    __slots__ = ("attempt_timeout", "body", "endpoint", "item_key", "limiters", "pipe", "secrets")
+    __slots__ = (
+        "access_token",
+        "attempt_timeout",
+        "body",
+        "endpoint",
+        "item_key",
+        "limiters",
+        "pipe",
+        "url",
+    )
 
     def __init__(
         self,
@@ -110,10 +127,11 @@ class _Call:
     ) -> None:
         self.pipe = pipe
         self.endpoint = endpoint
+        self.url = pipe.base_url + endpoint.path
         self.body = encode_request(request)
-        self.secrets = (pipe.secret, access_token)
+        self.access_token = access_token
         self.attempt_timeout = attempt_timeout
-        limiters = [x for x in (pipe.rate_limiter, extra_limiter) if x is not None]
+        limiters = tuple(x for x in (pipe.rate_limiter, extra_limiter) if x is not None)
         self.limiters = limiters
         self.item_key = fingerprint(access_token) if limiters else ""
 
@@ -122,20 +140,19 @@ class _Call:
         if self.limiters:  # the rate-limit wait starts, and ends on the next line
             await wait_for_budget(self.limiters, self.endpoint.path, self.item_key, deadline)
         timeout = deadline.attempt_timeout(self.attempt_timeout)  # raises past the deadline
-        status, headers, body = await self.send(timeout, deadline)  # the attempt, start to end
-        return decode_response(
-            status, headers, body, self.endpoint.response_type, secrets=self.secrets
-        )
-
-    async def send(self, timeout: float, deadline: Deadline) -> _Answer:
-        """One request through the transport, within ``timeout``."""
         pipe = self.pipe
-        request = Request(
-            "POST", pipe.base_url + self.endpoint.path, pipe.headers, self.body, timeout
-        )
-        try:
-            return await pipe.transport.send(request)
+        request = Request("POST", self.url, pipe.headers, self.body, timeout)
+        try:  # the attempt starts
+            status, headers, body = await pipe.transport.send(request)
         except PlaidTimeoutError as exc:
             if timeout < self.attempt_timeout:  # the deadline cut this attempt short
                 raise deadline.passed(" during an attempt") from exc
-            raise
+            raise  # (the attempt ends, in failure)
+        # the attempt ends: an answer came
+        return decode_response(
+            status,
+            headers,
+            body,
+            self.endpoint.response_type,
+            secrets=(pipe.secret, self.access_token),
+        )
