@@ -1,8 +1,9 @@
 """One call, as a short sequence of named steps.
 
-A call (:meth:`Pipeline.call`) registers with the client, fixes its :class:`Deadline`, and
-hands its attempt to the retry policy. Each attempt (:meth:`_Call.attempt`) is three steps,
-each owned by its own module:
+A call (:meth:`Pipeline.call`) registers with the client, fixes its :class:`Deadline`, runs
+its first attempt, and hands a failure that may be retried to the retry policy
+(:meth:`~plaid_async.RetryPolicy.retry_after`, which runs the further attempts through
+tenacity). Each attempt (:meth:`_Call.attempt`) is three steps, each owned by its own module:
 
 1. wait for rate-limit budget within the deadline
    (:func:`~plaid_async.ratelimit.wait_for_budget`);
@@ -13,7 +14,8 @@ each owned by its own module:
    (:func:`~plaid_async.protocol.decode_response`).
 
 The moments an observer would want (a call started and ended, an attempt started and ended, a
-retry scheduled, a rate-limit wait started and ended) are each one line here.
+rate-limit wait started and ended) are each one line here, marked by a comment; a retry is
+scheduled in the policy's ``before_sleep`` (``policy._before_retry``, which calls ``on_retry``).
 """
 
 from __future__ import annotations
@@ -68,17 +70,25 @@ class Pipeline:
         extra_limiter: RateLimiter | None = None,
         on_retry: Callable[[], object] | None = None,
     ) -> AccountsGetResponse:
-        """One call: attempts under the retry policy until one settles it.
+        """One call: the first attempt, then retries as the policy says, until one settles it.
 
         ``attempt_timeout`` is this call's per-attempt timeout, already checked;
         ``extra_limiter`` a batch's own ``rate_limit``, waited on besides the client's.
         """
         call = _Call(self, endpoint, request, access_token, attempt_timeout, extra_limiter)
+        del request  # encoded: not kept alive for the call's length
+        retry = self.retry
         task = self.calls.enter()  # the call starts
         try:
-            deadline = Deadline(self.retry.deadline)
-            return await self.retry.call(  # each retry is scheduled in policy._before_retry
-                call.attempt, endpoint=endpoint.path, on_retry=on_retry, deadline=deadline
+            deadline = Deadline(retry.deadline)
+            try:
+                return await call.attempt(deadline)  # the first attempt: most calls' only one
+            except Exception as exc:  # never BaseException: cancellation is not a failure
+                if not retry.retries(exc):
+                    raise
+                failure = exc
+            return await retry.retry_after(  # each retry is scheduled in policy._before_retry
+                failure, call.attempt, endpoint=endpoint.path, on_retry=on_retry, deadline=deadline
             )
         except asyncio.CancelledError:
             closed = self.calls.closed_error(task)
@@ -97,7 +107,16 @@ class Pipeline:
 class _Call:
     """One call's fixed parts, computed once for all its attempts."""
 
-    __slots__ = ("attempt_timeout", "body", "endpoint", "item_key", "limiters", "pipe", "secrets")
+    __slots__ = (
+        "access_token",
+        "attempt_timeout",
+        "body",
+        "endpoint",
+        "item_key",
+        "limiters",
+        "pipe",
+        "url",
+    )
 
     def __init__(
         self,
@@ -110,10 +129,11 @@ class _Call:
     ) -> None:
         self.pipe = pipe
         self.endpoint = endpoint
+        self.url = pipe.base_url + endpoint.path
         self.body = encode_request(request)
-        self.secrets = (pipe.secret, access_token)
+        self.access_token = access_token
         self.attempt_timeout = attempt_timeout
-        limiters = [x for x in (pipe.rate_limiter, extra_limiter) if x is not None]
+        limiters = tuple(x for x in (pipe.rate_limiter, extra_limiter) if x is not None)
         self.limiters = limiters
         self.item_key = fingerprint(access_token) if limiters else ""
 
@@ -122,20 +142,19 @@ class _Call:
         if self.limiters:  # the rate-limit wait starts, and ends on the next line
             await wait_for_budget(self.limiters, self.endpoint.path, self.item_key, deadline)
         timeout = deadline.attempt_timeout(self.attempt_timeout)  # raises past the deadline
-        status, headers, body = await self.send(timeout, deadline)  # the attempt, start to end
-        return decode_response(
-            status, headers, body, self.endpoint.response_type, secrets=self.secrets
-        )
-
-    async def send(self, timeout: float, deadline: Deadline) -> _Answer:
-        """One request through the transport, within ``timeout``."""
         pipe = self.pipe
-        request = Request(
-            "POST", pipe.base_url + self.endpoint.path, pipe.headers, self.body, timeout
-        )
-        try:
-            return await pipe.transport.send(request)
+        request = Request("POST", self.url, pipe.headers, self.body, timeout)
+        try:  # the attempt starts
+            status, headers, body = await pipe.transport.send(request)
         except PlaidTimeoutError as exc:
             if timeout < self.attempt_timeout:  # the deadline cut this attempt short
                 raise deadline.passed(" during an attempt") from exc
-            raise
+            raise  # (the attempt ends, in failure)
+        # the attempt ends: an answer came
+        return decode_response(
+            status,
+            headers,
+            body,
+            self.endpoint.response_type,
+            secrets=(pipe.secret, self.access_token),
+        )
