@@ -20,11 +20,11 @@ Cancellation is never an outcome: a consumer that is cancelled leaves its messag
 from __future__ import annotations
 
 import enum
-import math
 import random
 
 from attrs import field, frozen
 
+from ._checks import check_positive_int, check_seconds, validator
 from .errors import PlaidAPIError, PlaidError, RateLimiterUnavailableError, RateLimitWaitTimeout
 from .policy import RetryPolicy
 
@@ -58,21 +58,6 @@ class Action(str, enum.Enum):
     DEAD_LETTER = "dead_letter"
 
 
-def _positive(_: object, attribute: object, value: float) -> None:
-    name = getattr(attribute, "name", "")
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a finite number of seconds")
-    if value <= 0:
-        raise ValueError(f"{name} must be positive")
-
-
-def _deliveries(_: object, __: object, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError("max_deliveries must be an int")
-    if value < 1:
-        raise ValueError("max_deliveries must be at least 1")
-
-
 @frozen
 class DeliveryPolicy:
     """How often a message is delivered before it is dead-lettered, and the wait between.
@@ -86,9 +71,9 @@ class DeliveryPolicy:
     consumer's ``claim_idle``), so that the consumer that failed it is the one to try again.
     """
 
-    max_deliveries: int = field(default=5, validator=_deliveries)
-    backoff_initial: float = field(default=2.0, validator=_positive)
-    backoff_max: float = field(default=60.0, validator=_positive)
+    max_deliveries: int = field(default=5, validator=validator(check_positive_int))
+    backoff_initial: float = field(default=2.0, validator=validator(check_seconds))
+    backoff_max: float = field(default=60.0, validator=validator(check_seconds))
 
     def __attrs_post_init__(self) -> None:
         if self.backoff_max < self.backoff_initial:

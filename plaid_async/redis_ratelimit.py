@@ -58,6 +58,18 @@ return {'0', 0}
 _URL_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
+def check_redis(name: str, value: object) -> None:
+    """A Redis URL (checked by its scheme, never quoted: it may hold a password) or a
+    ``redis.asyncio.Redis`` (anything with its ``register_script``)."""
+    if isinstance(value, str):
+        if not value.startswith(_URL_SCHEMES):
+            raise ValueError(f"{name} must be a Redis URL starting {', '.join(_URL_SCHEMES)}")
+    elif not callable(getattr(value, "register_script", None)):
+        raise TypeError(
+            f"{name} must be a redis:// URL or a redis.asyncio.Redis, not {type(value).__name__}"
+        )
+
+
 def _redis_module() -> Any:
     try:
         return importlib.import_module("redis.asyncio")
@@ -107,15 +119,7 @@ class RedisRateLimiter:
         recheck: float = 5.0,
         key_prefix: str = "plaid-async",
     ) -> None:
-        if isinstance(redis, str):
-            if not redis.startswith(_URL_SCHEMES):
-                raise ValueError(  # not the URL itself: it may hold a password
-                    f"redis must be a Redis URL starting {', '.join(_URL_SCHEMES)}"
-                )
-        elif not callable(getattr(redis, "register_script", None)):
-            raise TypeError(
-                f"redis must be a redis:// URL or a redis.asyncio.Redis, not {type(redis).__name__}"
-            )
+        check_redis("redis", redis)
         check_str("client_id", client_id)
         check_str("environment", environment)
         if budgets is None:

@@ -33,14 +33,16 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
 
-from . import ItemResult
+from ._checks import check_callable, check_instance, check_positive_int, check_seconds, check_str
+from .batch import ItemResult
+from .client import PlaidClient
 from .endpoints import ACCOUNTS_BALANCE_GET_PATH, ACCOUNTS_GET_PATH
 from .outcome import Action, ApplicationError, Decision, DeliveryPolicy, decide
+from .ratelimit import RateLimiter
+from .redis_ratelimit import check_redis
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
-
-    from . import PlaidClient, RateLimiter
 
 __all__ = [
     "ENDPOINTS",
@@ -300,21 +302,25 @@ class StreamConsumer:
         read_block: float = 1.0,
     ) -> None:
         module = _redis_module()
-        for name, value in (("stream", stream), ("group", group), ("consumer", consumer)):
-            if value is not None and (not isinstance(value, str) or not value.strip()):
-                raise ValueError(f"{name} must be a non-empty string")
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int):
-            raise TypeError("concurrency must be an int")
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
-        if not callable(token_for) or not callable(handler):
-            raise TypeError("token_for and handler must be async functions")
+        check_redis("redis", redis)
+        check_str("stream", stream)
+        check_str("group", group)
+        if consumer is not None:
+            check_str("consumer", consumer)
+        check_instance("client", client, PlaidClient)
+        check_positive_int("concurrency", concurrency)
+        check_callable("token_for", token_for)
+        check_callable("handler", handler)
+        if policy is not None:
+            check_instance("policy", policy, DeliveryPolicy)
+        if rate_limit is not None:
+            check_instance("rate_limit", rate_limit, RateLimiter, "a rate limiter")
         if claim_idle is None:
             if client.retry.deadline is None:
                 raise ValueError("claim_idle is needed when the client's retry has no deadline")
             claim_idle = client.retry.deadline + CLAIM_MARGIN
-        _check_seconds("claim_idle", claim_idle)
-        _check_seconds("read_block", read_block)
+        check_seconds("claim_idle", claim_idle)
+        check_seconds("read_block", read_block)
         self.stream = stream
         self.group = group
         self.name = consumer or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
@@ -606,13 +612,6 @@ class StreamConsumer:
                     raise
             await asyncio.sleep(wait)
             wait = min(wait * 2, 1.0)
-
-
-def _check_seconds(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number of seconds")
-    if not value > 0 or value == float("inf"):
-        raise ValueError(f"{name} must be positive and finite")
 
 
 async def _sleep_unless(event: asyncio.Event, seconds: float) -> None:

@@ -47,6 +47,7 @@ from plaid_async import (
     RetryPolicy,
 )
 from plaid_async.batch import run_many
+from plaid_async.outcome import DeliveryPolicy
 from plaid_async.sandbox import (
     FAULT_KINDS,
     Faults,
@@ -57,6 +58,7 @@ from plaid_async.sandbox import (
 )
 from plaid_async.sandbox.ratelimits import RateLimitCounter
 from plaid_async.shard import digest_in_shard, in_shard, parse_shard
+from plaid_async.streams import StreamConsumer
 from plaid_async.testing import MockTransport, Request
 from plaid_async.transport import AiohttpTransport
 
@@ -214,6 +216,26 @@ BATCHES = (CLIENT.accounts_get_many, CLIENT.accounts_balance_get_many)
 CALLS = (CLIENT.accounts_get, CLIENT.accounts_balance_get)
 WHEN = "min_last_updated_datetime"
 BAD_WHEN = [(NAIVE, ValueError), ("2024-01-01", TypeError), (dt.date(2024, 1, 1), TypeError)]
+
+
+async def _token_for(item: str) -> str:
+    return "access-sandbox-token"
+
+
+async def _handle(job: object, result: object) -> None:
+    pass
+
+
+CONSUMER = functools.partial(
+    StreamConsumer,
+    redis="redis://127.0.0.1:1/0",
+    stream="jobs",
+    client=PlaidClient("client-id", "secret", transport=MockTransport(_answer)),
+    token_for=_token_for,
+    handler=_handle,
+)
+"""A consumer never started: its arguments are checked as it is made."""
+
 
 TABLE: list[Row] = [
     # -- PlaidClient ---------------------------------------------------------------------------
@@ -447,6 +469,24 @@ TABLE: list[Row] = [
     bad(EMULATOR.error_token, ValueError, "code", "item locked"),
     bad(EMULATOR.client, TypeError, "timeouts", 5),
     bad(EMULATOR.client, ValueError, "connect_timeout", INF),
+    # The event consumer (plaid_async.outcome, plaid_async.streams)
+    *count(DeliveryPolicy, "max_deliveries"),
+    *seconds(DeliveryPolicy, "backoff_initial", backoff_max=100.0),
+    *seconds(DeliveryPolicy, "backoff_max"),
+    bad(DeliveryPolicy, ValueError, "backoff_max", 1.0, backoff_initial=5.0),
+    bad(CONSUMER, ValueError, "redis", "http://127.0.0.1:6379"),
+    bad(CONSUMER, TypeError, "redis", 6379),
+    *text(CONSUMER, "stream"),
+    *text(CONSUMER, "group"),
+    *[row for row in text(CONSUMER, "consumer") if row.kwargs["consumer"] is not None],
+    bad(CONSUMER, TypeError, "client", "client"),
+    bad(CONSUMER, TypeError, "token_for", "tokens.txt"),
+    bad(CONSUMER, TypeError, "handler", None),
+    *count(CONSUMER, "concurrency"),
+    bad(CONSUMER, TypeError, "policy", {"max_deliveries": 5}),
+    *seconds(CONSUMER, "claim_idle", none=True),
+    bad(CONSUMER, TypeError, "rate_limit", 5),
+    *seconds(CONSUMER, "read_block"),
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -546,6 +586,8 @@ def test_the_table_has_a_row_for_every_argument_of_the_named_classes() -> None:
         Faults,
         RateLimits,
         RateLimitCounter,
+        DeliveryPolicy,
+        StreamConsumer,
     ]
     for cls in classes:
         missing = set(inspect.signature(cls).parameters) - named[cls]

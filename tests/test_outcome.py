@@ -119,7 +119,7 @@ def test_plaid_errors_are_described_by_type_and_code() -> None:
         ({"max_deliveries": 0}, ValueError),
         ({"max_deliveries": 1.5}, TypeError),
         ({"backoff_initial": 0}, ValueError),
-        ({"backoff_max": float("nan")}, TypeError),
+        ({"backoff_max": float("nan")}, ValueError),
         ({"backoff_initial": 5.0, "backoff_max": 1.0}, ValueError),
     ],
 )
