@@ -18,7 +18,7 @@ from plaid_async.endpoints import ACCOUNTS_BALANCE_GET_PATH, ACCOUNTS_GET_PATH
 from .item_refs import item_ref, parse_item_ref
 from .output import SetupError
 from .queue_options import checked_redis, queue_options
-from .tokens import TokensFileError, numbered_tokens
+from .tokens import TokensFileError, has_tokens, numbered_tokens
 
 __all__ = ["enqueue"]
 
@@ -71,5 +71,10 @@ def enqueue(
     tokens in the file) and it adds only the tokens not enqueued before (for this --run).
     """
     endpoint = ACCOUNTS_GET_PATH if cached else ACCOUNTS_BALANCE_GET_PATH
+    try:
+        if not has_tokens(tokens_file):  # a broken export must not look green in cron
+            raise SetupError(f"no tokens in {tokens_file}: nothing was enqueued")
+    except TokensFileError as exc:
+        raise SetupError(str(exc)) from None
     added, known = asyncio.run(_enqueue(tokens_file, redis_url, stream, endpoint, run))
     click.echo(f"enqueued {added} jobs on {stream} ({known} enqueued before)")

@@ -34,7 +34,7 @@ from .report import summary_lines
 from .results import ResultsFile, ResultsFileError, result_line
 from .shared_limit import BUDGET_PRESETS, Preset, SharedLimit
 from .stopping import StopRequest
-from .tokens import TokensFileError
+from .tokens import TokensFileError, has_tokens
 
 __all__ = ["WorkerOptions", "run_worker", "worker"]
 
@@ -60,6 +60,11 @@ class WorkerOptions:
 
 def run_worker(options: WorkerOptions) -> int:
     """The whole command; its exit status. Setup problems are :class:`SetupError`."""
+    try:
+        if not has_tokens(options.tokens_file):
+            raise SetupError(f"no tokens in {options.tokens_file}: no job could be done")
+    except TokensFileError as exc:
+        raise SetupError(str(exc)) from None
     connection = make_client(options.base_url)
     shared = SharedLimit.build(
         options.redis_url,

@@ -165,6 +165,29 @@ def test_a_redis_that_does_not_answer_is_a_usage_error_without_the_password(
     assert "s3cret-pw" not in result.output
 
 
+@pytest.mark.parametrize("content", ["", "\n\n", "# tokens exported 2026-12-04\n\n"])
+def test_a_tokens_file_without_tokens_is_a_usage_error_and_nothing_is_enqueued(
+    tmp_path: Path, sandbox: ThreadedSandbox, redis_url: str, content: str
+) -> None:
+    """As for refresh: an empty export must not look green in cron."""
+    path = tmp_path / "tokens.txt"
+    path.write_text(content)
+    result = invoke("enqueue", str(path), "--redis-url", redis_url, "--stream", STREAM)
+    assert (result.exit_code, result.stderr.strip()) == (
+        2,
+        f"Error: no tokens in {path}: nothing was enqueued",
+    )
+    with Redis.from_url(redis_url) as client:
+        assert client.keys("*") == []
+    result = invoke(
+        *("worker", str(path), "--out", str(tmp_path / "out.jsonl"), "--redis-url", redis_url),
+        *("--stream", STREAM, "--base-url", sandbox.url, "--drain"),
+    )
+    assert result.exit_code == 2
+    assert f"no tokens in {path}" in result.stderr
+    assert not (tmp_path / "out.jsonl").exists()
+
+
 # --------------------------------------------------------------------------------------------
 # Real processes
 # --------------------------------------------------------------------------------------------
