@@ -21,17 +21,18 @@ scheduled in the policy's ``before_sleep`` (``policy._before_retry``, which call
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable, Mapping
 
 from ._calls import CallTracker
 from ._redact import fingerprint
+from .batch import BatchProgress, ItemResult, check_concurrency, run_many
 from .deadline import Deadline
 from .endpoints import Endpoint
 from .errors import PlaidTimeoutError
 from .models import AccountsBalanceGetRequest, AccountsGetRequest, AccountsGetResponse
 from .policy import RetryPolicy
 from .protocol import decode_response, encode_request
-from .ratelimit import RateLimiter, wait_for_budget
+from .ratelimit import RateLimiter, as_rate_limiter, wait_for_budget
 from .transport import Request, Transport
 
 __all__ = ["Pipeline"]
@@ -97,6 +98,34 @@ class Pipeline:
         finally:
             self.calls.leave(task)  # the call ends
         raise closed  # outside the ``except``: the cancellation is not this error's context
+
+    def many(
+        self,
+        endpoint: Endpoint,
+        make_request: Callable[[str], AccountsGetRequest | AccountsBalanceGetRequest],
+        tokens: Iterable[str] | AsyncIterable[str],
+        *,
+        attempt_timeout: float,
+        concurrency: int,
+        rate_limit: float | RateLimiter | None,
+        on_progress: Callable[[BatchProgress], object] | None,
+    ) -> AsyncGenerator[ItemResult, None]:
+        """The batch runner making :meth:`call` for each token; every argument is checked
+        here, before it starts."""
+        check_concurrency(concurrency)
+        batch_limiter = as_rate_limiter(rate_limit, "rate_limit")
+
+        def call(token: str, on_retry: Callable[[], None]) -> Awaitable[AccountsGetResponse]:
+            return self.call(
+                endpoint,
+                make_request(token),  # a bad token raises here, before anything is sent
+                token,
+                attempt_timeout,
+                extra_limiter=batch_limiter,
+                on_retry=on_retry,
+            )
+
+        return run_many(call, tokens, concurrency=concurrency, on_progress=on_progress)
 
     async def aclose(self) -> None:
         """End the calls in flight, then close the transport."""

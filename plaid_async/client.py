@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import ssl
-from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -17,7 +17,7 @@ import aiohttp
 from ._checks import check_instance, check_seconds, check_str
 from ._config import resolve_base_url, timeouts_for
 from ._pipeline import Pipeline
-from .batch import BatchProgress, ItemResult, check_concurrency, run_many
+from .batch import BatchProgress, ItemResult
 from .endpoints import ACCOUNTS_BALANCE_GET, ACCOUNTS_GET, Endpoint
 from .models import (
     AccountsBalanceGetRequest,
@@ -91,7 +91,6 @@ class PlaidClient:
         self._client_id = check_str("client_id", client_id)
         self._secret = check_str("secret", secret)
         self._base_url = resolve_base_url(environment, base_url)
-        self._environment = environment
         if retry is not None:
             check_instance("retry", retry, RetryPolicy)
         self._retry = retry or RetryPolicy()
@@ -232,13 +231,13 @@ class PlaidClient:
         on_progress: Callable[[BatchProgress], object] | None = None,
     ) -> AsyncGenerator[ItemResult, None]:
         """:meth:`accounts_get` for every token; see :meth:`accounts_balance_get_many`."""
-        return self._many(
+        return self._pipeline.many(
             ACCOUNTS_GET,
             AccountsGetRequest,
             tokens,
+            attempt_timeout=self._attempt_timeout(ACCOUNTS_GET, timeout),
             concurrency=concurrency,
             rate_limit=rate_limit,
-            timeout=timeout,
             on_progress=on_progress,
         )
 
@@ -273,43 +272,15 @@ class PlaidClient:
             options = AccountsBalanceGetRequestOptions(
                 min_last_updated_datetime=min_last_updated_datetime
             )
-        return self._many(
+        return self._pipeline.many(
             ACCOUNTS_BALANCE_GET,
             lambda token: AccountsBalanceGetRequest(token, options=options),
             tokens,
+            attempt_timeout=self._attempt_timeout(ACCOUNTS_BALANCE_GET, timeout),
             concurrency=concurrency,
             rate_limit=rate_limit,
-            timeout=timeout,
             on_progress=on_progress,
         )
-
-    def _many(
-        self,
-        endpoint: Endpoint,
-        make_request: Callable[[str], AccountsGetRequest | AccountsBalanceGetRequest],
-        tokens: Iterable[str] | AsyncIterable[str],
-        *,
-        concurrency: int,
-        rate_limit: float | RateLimiter | None,
-        timeout: float | None,
-        on_progress: Callable[[BatchProgress], object] | None,
-    ) -> AsyncGenerator[ItemResult, None]:
-        """The batch runner over ``endpoint``, every argument checked before it starts."""
-        check_concurrency(concurrency)
-        attempt_timeout = self._attempt_timeout(endpoint, timeout)
-        batch_limiter = as_rate_limiter(rate_limit, "rate_limit")
-
-        def call(token: str, on_retry: Callable[[], None]) -> Awaitable[AccountsGetResponse]:
-            return self._pipeline.call(
-                endpoint,
-                make_request(token),  # a bad token raises here, before anything is sent
-                token,
-                attempt_timeout,
-                extra_limiter=batch_limiter,
-                on_retry=on_retry,
-            )
-
-        return run_many(call, tokens, concurrency=concurrency, on_progress=on_progress)
 
     def _attempt_timeout(self, endpoint: Endpoint, timeout: float | None) -> float:
         """A call's per-attempt timeout: its own ``timeout``, else the endpoint's."""
