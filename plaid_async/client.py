@@ -16,10 +16,12 @@ import aiohttp
 
 from ._calls import CallTracker
 from ._config import check_credential, check_seconds, resolve_base_url, timeouts_for
+from ._observe import CallReport, ObserverList
 from ._redact import fingerprint
 from .batch import BatchProgress, ItemResult, check_concurrency, run_many
 from .endpoints import ACCOUNTS_BALANCE_GET, ACCOUNTS_GET, Endpoint
 from .errors import PlaidTimeoutError, RateLimitWaitTimeout
+from .events import Observer
 from .models import (
     AccountsBalanceGetRequest,
     AccountsBalanceGetRequestOptions,
@@ -64,6 +66,8 @@ class PlaidClient:
     :param ssl: an ``ssl.SSLContext`` that verifies (a private CA, a client certificate).
     :param rate_limiter: waited on before every attempt of every call: requests per second in
         this process, or a limiter object (see :mod:`plaid_async.ratelimit`).
+    :param observers: callables told what happens to every call (see :mod:`plaid_async.events`;
+        :func:`plaid_async.otel.instrument` adds OpenTelemetry's).
     """
 
     def __init__(
@@ -82,6 +86,7 @@ class PlaidClient:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         ssl: ssl.SSLContext | None = None,
         rate_limiter: float | RateLimiter | None = None,
+        observers: Iterable[Observer] = (),
     ) -> None:
         self._client_id = check_credential("client_id", client_id)
         self._secret = check_credential("secret", secret)
@@ -106,6 +111,7 @@ class PlaidClient:
             ssl_context=ssl,
         )
         self._calls = CallTracker()
+        self._observers = ObserverList(observers)
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> PlaidClient:
@@ -135,6 +141,21 @@ class PlaidClient:
     @property
     def closed(self) -> bool:
         return self._transport.closed
+
+    @property
+    def observers(self) -> tuple[Observer, ...]:
+        """The observers registered on this client (not those of
+        :func:`~plaid_async.events.observe`)."""
+        return tuple(self._observers)
+
+    def add_observer(self, observer: Observer) -> None:
+        """Tell ``observer`` about every call that starts from now on."""
+        self._observers.add(observer)
+
+    def remove_observer(self, observer: Observer) -> None:
+        """Stop telling ``observer`` about calls that start from now on; a ValueError if it
+        was not added."""
+        self._observers.remove(observer)
 
     def __repr__(self) -> str:
         return (
@@ -317,31 +338,67 @@ class PlaidClient:
 
         async def attempt(time_left: float | None) -> AccountsGetResponse:
             if limiters:
-                time_left = await _wait_for_budget(limiters, endpoint.path, item_key, time_left)
+                if report is None:
+                    time_left = await _wait_for_budget(limiters, endpoint.path, item_key, time_left)
+                else:
+                    time_left = await _reported_wait(
+                        report, limiters, endpoint.path, item_key, time_left
+                    )
             limit = attempt_timeout if time_left is None else min(attempt_timeout, time_left)
             if limit <= 0:
                 raise PlaidTimeoutError(f"the {deadline:g} s deadline passed", timeout=deadline)
+            if report is not None:
+                report.attempt_started(limit)
+            status = None
             try:
-                raw = await self._transport.post(url, self._headers, body, timeout=limit)
-            except PlaidTimeoutError as exc:
-                if limit < attempt_timeout:  # the deadline cut this attempt short
-                    raise PlaidTimeoutError(
-                        f"the {deadline:g} s deadline passed during an attempt", timeout=deadline
-                    ) from exc
+                try:
+                    raw = await self._transport.post(url, self._headers, body, timeout=limit)
+                except PlaidTimeoutError as exc:
+                    if limit < attempt_timeout:  # the deadline cut this attempt short
+                        raise PlaidTimeoutError(
+                            f"the {deadline:g} s deadline passed during an attempt",
+                            timeout=deadline,
+                        ) from exc
+                    raise
+                status = raw.status
+                response = decode_response(
+                    raw.status, raw.headers, raw.body, endpoint.response_type, secrets=secrets
+                )
+            except BaseException as exc:
+                if report is not None:
+                    report.attempt_ended(status, error=exc)
                 raise
-            return decode_response(
-                raw.status, raw.headers, raw.body, endpoint.response_type, secrets=secrets
-            )
+            if report is not None:
+                report.attempt_ended(status, response)
+            return response
 
         task = self._calls.enter()
+        report = self._observers.report(endpoint.path, access_token, url)
         try:
-            return await self._retry.call(attempt, endpoint=endpoint.path, on_retry=on_retry)
-        except asyncio.CancelledError:
+            response = await self._retry.call(
+                attempt,
+                endpoint=endpoint.path,
+                on_retry=on_retry,
+                on_retry_scheduled=None if report is None else report.retry_scheduled,
+            )
+        except asyncio.CancelledError as exc:
             closed = self._calls.closed_error(task)
             if closed is None:
+                if report is not None:
+                    report.call_ended(error=exc)
                 raise
+        except BaseException as exc:
+            if report is not None:
+                report.call_ended(error=exc)
+            raise
+        else:
+            if report is not None:
+                report.call_ended(response)
+            return response
         finally:
             self._calls.leave(task)
+        if report is not None:
+            report.call_ended(error=closed)
         raise closed  # outside the ``except``: the cancellation is not this error's context
 
 
@@ -371,6 +428,30 @@ async def _wait_for_budget(
             timeout=time_left,
         )
     return time_left - (time.monotonic() - start)
+
+
+async def _reported_wait(
+    report: CallReport,
+    limiters: list[RateLimiter],
+    path: str,
+    item_key: str,
+    time_left: float | None,
+) -> float | None:
+    """:func:`_wait_for_budget`, told to the call's observers."""
+    report.wait_started()
+    try:
+        time_left = await _wait_for_budget(limiters, path, item_key, time_left)
+    except RateLimitWaitTimeout:
+        report.wait_ended("timeout")
+        raise
+    except asyncio.CancelledError:
+        report.wait_ended("cancelled")
+        raise
+    except BaseException:
+        report.wait_ended("error")
+        raise
+    report.wait_ended("acquired")
+    return time_left
 
 
 async def _within(awaitable: Awaitable[None], seconds: float) -> bool:
