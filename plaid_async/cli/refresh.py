@@ -31,6 +31,7 @@ from .results import ResultsFile, ResultsFileError, result_line
 from .sharding import Shard, shard_option
 from .shared_limit import BUDGET_PRESETS, Preset, SharedLimit
 from .stopping import StopRequest
+from .telemetry import exporting
 from .tokens import TokenPlan, TokensFileError, every_token, pending_tokens, plan_tokens
 
 __all__ = ["RefreshOptions", "RefreshRun", "refresh", "run_refresh"]
@@ -151,7 +152,8 @@ def run_refresh(options: RefreshOptions) -> int:
     paths = (options.out, options.tokens_file)
     if all(path.exists() for path in paths) and options.out.samefile(options.tokens_file):
         raise SetupError("--out must not be the tokens file")
-    return asyncio.run(_refresh(connection, options, shared))
+    with exporting(connection.client, "plaid-async refresh"):  # if OTEL_EXPORTER_OTLP_ENDPOINT
+        return asyncio.run(_refresh(connection, options, shared))
 
 
 async def _refresh(
