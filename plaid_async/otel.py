@@ -13,9 +13,9 @@ not scale).
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import Token
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ._version import __version__
@@ -147,7 +147,7 @@ class OpenTelemetryObserver:
             explicit_bucket_boundaries_advisory=_SECONDS,
         )
         self._calls: dict[int, _Call] = {}
-        self._handlers = {
+        self._handlers: dict[type[Event], Callable[[Any], None]] = {
             CallStarted: self._call_started,
             CallEnded: self._call_ended,
             AttemptStarted: self._attempt_started,
@@ -160,7 +160,7 @@ class OpenTelemetryObserver:
     def __call__(self, event: Event) -> None:
         handler = self._handlers.get(type(event))
         if handler is not None:
-            handler(event)  # type: ignore[operator]
+            handler(event)
 
     # -- the call ------------------------------------------------------------------------------
 
