@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from ._compat import being_cancelled, uncancel
 from .errors import PlaidConnectionError
 
 __all__ = ["CLOSED_MESSAGE", "CallTracker"]
@@ -29,6 +30,10 @@ class CallTracker:
         self._unwinding: set[asyncio.Task[object]] = set()
         self._closing = False
         self._idle: asyncio.Event | None = None
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
 
     def enter(self) -> asyncio.Task[object] | None:
         """Register the current task's call; a RuntimeError once the client is closing."""
@@ -53,8 +58,7 @@ class CallTracker:
         if task is None or task not in self._cancelled:
             return None
         self._cancelled.discard(task)
-        uncancel = getattr(task, "uncancel", None)  # Python 3.11+
-        if uncancel is not None and uncancel() > 0:
+        if uncancel(task) > 0:
             return None  # the caller cancelled it too: theirs wins
         return PlaidConnectionError(
             "the PlaidClient was closed while this call was in flight; nothing more was sent"
@@ -66,7 +70,7 @@ class CallTracker:
         current = asyncio.current_task()
         for task in self._tasks:
             if task is not current and not task.done():
-                if not _being_cancelled(task):  # if it is, the cancellation is the caller's
+                if not being_cancelled(task):  # if it is, the cancellation is the caller's
                     self._cancelled.add(task)
                 self._unwinding.add(task)
                 task.cancel()
@@ -76,17 +80,3 @@ class CallTracker:
         # A call stuck in a limiter that ignores cancellation: close the pool anyway.
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._idle.wait(), _UNWIND_SECONDS)
-
-
-def _being_cancelled(task: asyncio.Task[object]) -> bool:
-    """Whether someone has already asked ``task`` to cancel.
-
-    Python 3.11+ counts the requests (``cancelling``); on 3.10 only a request not yet delivered
-    can be seen, so there a caller's cancellation that lands after ``aclose`` has already
-    cancelled the call surfaces as the closed-client error.
-    """
-    cancelling = getattr(task, "cancelling", None)
-    if cancelling is not None:
-        return bool(cancelling() > 0)
-    waiter = getattr(task, "_fut_waiter", None)  # 3.10: the future a cancel() was passed to
-    return bool(getattr(task, "_must_cancel", False)) or (waiter is not None and waiter.cancelled())

@@ -9,7 +9,14 @@ from urllib.parse import urlsplit
 
 from .endpoints import ENDPOINTS
 
-__all__ = ["ENVIRONMENTS", "check_credential", "check_seconds", "resolve_base_url", "timeouts_for"]
+__all__ = [
+    "ENVIRONMENTS",
+    "check_credential",
+    "check_positive_int",
+    "check_seconds",
+    "resolve_base_url",
+    "timeouts_for",
+]
 
 ENVIRONMENTS: Mapping[str, str] = {
     "sandbox": "https://sandbox.plaid.com",
@@ -32,6 +39,13 @@ def check_seconds(name: str, value: object) -> float:
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a positive, finite number of seconds, not {value!r}")
     return float(value)
+
+
+def check_positive_int(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1")
 
 
 def _is_loopback(host: str) -> bool:

@@ -25,7 +25,7 @@ from attrs import define, field, frozen
 
 from ._latency import LatencySketch
 from ._redact import short_fingerprint
-from .errors import PlaidError
+from .errors import PlaidError, PlaidInputError
 from .models import AccountsGetResponse
 
 __all__ = [
@@ -41,15 +41,6 @@ Call = Callable[[str, Callable[[], None]], Awaitable[AccountsGetResponse]]
 """One token's call: ``call(access_token, on_retry)``. It checks the token when called, raising
 ``TypeError``/``ValueError`` before it returns the awaitable, so a bad token is told apart from
 a bug (which is raised from the awaitable)."""
-
-
-class PlaidInputError(PlaidError):
-    """A token in a batch's input that could not be sent (not a string, empty, whitespace).
-
-    The single-call methods raise ``ValueError``/``TypeError`` for these; a batch turns them
-    into this error on the token's own result, so the run goes on. The original is
-    ``__cause__``.
-    """
 
 
 @frozen

@@ -1,22 +1,56 @@
 """Rate budgets: how many requests per window, per endpoint, for the client and per Item.
 
-Pure data and one pure algorithm (a sliding log), shared by the in-process limiter and, as a
-Lua twin, by the Redis one. Plaid counts per ``client_id`` per endpoint, and per Item per
-endpoint, over a minute (plaid-facts.md section 5); a budget says the same thing in our terms.
+Pure data and one pure algorithm (a sliding log), shared by the in-process limiter, the
+emulator's rate limits and, as a Lua twin, the Redis limiter. Plaid counts per ``client_id`` per
+endpoint, and per Item per endpoint, over a minute (plaid-facts.md section 5); a budget says the
+same thing in our terms. :data:`PUBLISHED_LIMITS` is the one copy of Plaid's numbers.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from attrs import field, frozen
 
-__all__ = ["ACCOUNTS_BALANCE_GET", "ACCOUNTS_GET", "Budget", "Budgets", "SlidingLog"]
+from .endpoints import ACCOUNTS_BALANCE_GET_PATH, ACCOUNTS_GET_PATH
 
-ACCOUNTS_GET = "/accounts/get"
-ACCOUNTS_BALANCE_GET = "/accounts/balance/get"
+__all__ = [
+    "PUBLISHED_LIMITS",
+    "PUBLISHED_WINDOW",
+    "Budget",
+    "Budgets",
+    "PublishedLimits",
+    "SlidingLog",
+]
+
+
+@frozen
+class PublishedLimits:
+    """Plaid's limits for one environment: requests per :data:`PUBLISHED_WINDOW` by endpoint
+    path, for the whole ``client_id`` and for each Item."""
+
+    per_client: Mapping[str, int]
+    per_item: Mapping[str, int]
+
+
+PUBLISHED_WINDOW = 60.0
+"""Plaid counts over a minute."""
+
+PUBLISHED_LIMITS: Mapping[str, PublishedLimits] = {
+    "production": PublishedLimits(
+        per_client={ACCOUNTS_BALANCE_GET_PATH: 1_200, ACCOUNTS_GET_PATH: 15_000},
+        per_item={ACCOUNTS_BALANCE_GET_PATH: 5, ACCOUNTS_GET_PATH: 15},
+    ),
+    "sandbox": PublishedLimits(
+        per_client={ACCOUNTS_BALANCE_GET_PATH: 100, ACCOUNTS_GET_PATH: 5_000},
+        per_item={ACCOUNTS_BALANCE_GET_PATH: 25, ACCOUNTS_GET_PATH: 100},
+    ),
+}
+"""Plaid's published limits by environment (plaid.com/docs/errors/rate-limit-exceeded/,
+snapshot of 2026-03-07), used by :class:`Budgets`' presets and the emulator's ``RateLimits``.
+Plaid says some customers have others and that they may change."""
 
 MAX_MARGIN = 1.0
 """The default margin is 5% of the window, at most this many seconds."""
@@ -81,7 +115,9 @@ def _budget_map(value: Mapping[str, Budget]) -> Mapping[str, Budget]:
     result = dict(value)
     for path, budget in result.items():
         if not isinstance(path, str) or not path.startswith("/"):
-            raise ValueError(f"a budget's key must be an endpoint path such as {ACCOUNTS_GET!r}")
+            raise ValueError(
+                f"a budget's key must be an endpoint path such as {ACCOUNTS_GET_PATH!r}"
+            )
         if not isinstance(budget, Budget):
             raise TypeError(f"the budget for {path} must be a Budget, not {type(budget).__name__}")
     return result
@@ -92,8 +128,8 @@ class Budgets:
     """Budgets by endpoint path: ``per_client`` for the whole ``client_id``, ``per_item`` for
     each Item. A path with no budget is not limited.
 
-    The presets are Plaid's published limits (plaid.com/docs/errors/rate-limit-exceeded/,
-    snapshot of 2026-03-07); Plaid says some customers have others and they may change.
+    The presets are Plaid's published limits (:data:`PUBLISHED_LIMITS`); Plaid says some
+    customers have others and they may change.
     """
 
     per_client: Mapping[str, Budget] = field(factory=dict, converter=_budget_map)
@@ -102,26 +138,22 @@ class Budgets:
     @classmethod
     def production(cls) -> Budgets:
         """Production: balance 1,200/min per client and 5/min per Item; accounts 15,000 and 15."""
-        return cls(
-            per_client={ACCOUNTS_BALANCE_GET: Budget(1_200, 60), ACCOUNTS_GET: Budget(15_000, 60)},
-            per_item={ACCOUNTS_BALANCE_GET: Budget(5, 60), ACCOUNTS_GET: Budget(15, 60)},
-        )
+        return cls.for_environment("production")
 
     @classmethod
     def sandbox(cls) -> Budgets:
         """Sandbox: balance 100/min per client and 25/min per Item; accounts 5,000 and 100."""
-        return cls(
-            per_client={ACCOUNTS_BALANCE_GET: Budget(100, 60), ACCOUNTS_GET: Budget(5_000, 60)},
-            per_item={ACCOUNTS_BALANCE_GET: Budget(25, 60), ACCOUNTS_GET: Budget(100, 60)},
-        )
+        return cls.for_environment("sandbox")
 
     @classmethod
     def for_environment(cls, environment: str) -> Budgets:
-        if environment == "production":
-            return cls.production()
-        if environment == "sandbox":
-            return cls.sandbox()
-        raise ValueError(f"no preset budgets for environment {environment!r}")
+        published = PUBLISHED_LIMITS.get(environment)
+        if published is None:
+            raise ValueError(f"no preset budgets for environment {environment!r}")
+        return cls(
+            per_client={p: Budget(n, PUBLISHED_WINDOW) for p, n in published.per_client.items()},
+            per_item={p: Budget(n, PUBLISHED_WINDOW) for p, n in published.per_item.items()},
+        )
 
     def scaled(self, factor: float) -> Budgets:
         """Every budget times ``factor``: a share of the client's budget for one process."""
@@ -145,7 +177,10 @@ class Budgets:
 
 class SlidingLog:
     """In-memory sliding-window logs: admit a request only if every one of its budgets has
-    room, and then count it in all of them at once (never in some only)."""
+    room, and then count it in all of them at once (never in some only).
+
+    The one in-memory sliding window: :class:`~plaid_async.LocalRateLimiter` waits on it, the
+    emulator refuses with it."""
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
@@ -153,21 +188,44 @@ class SlidingLog:
         self._longest = 0.0  # the longest window seen: older entries count for nothing
         self._last_sweep = clock()
 
-    def try_acquire(self, rules: list[tuple[str, Budget]]) -> float:
+    def try_acquire(self, rules: Sequence[tuple[str, Budget]]) -> float:
         """0.0 if admitted (and counted), else the seconds until it may be."""
         now = self._clock()
         self._sweep(now)
         wait = 0.0
         for key, budget in rules:
-            self._longest = max(self._longest, budget.window)
-            log = self._recent(key, budget.window, now)
-            if len(log) >= budget.limit:
-                wait = max(wait, log[len(log) - budget.limit] + budget.window - now)
+            wait = max(wait, self._wait(key, budget, now))
         if wait > 0:
             return wait
+        self._count(rules, now)
+        return 0.0
+
+    def admit(self, rules: Sequence[tuple[str, Budget]]) -> int | None:
+        """None if admitted (and counted), else the index in ``rules`` of the first budget
+        with no room (the emulator answers with that budget's error code)."""
+        now = self._clock()
+        self._sweep(now)
+        for index, (key, budget) in enumerate(rules):
+            if self._wait(key, budget, now) > 0:
+                return index
+        self._count(rules, now)
+        return None
+
+    def __len__(self) -> int:
+        """How many logs are kept (budgets with requests in their window, or lately)."""
+        return len(self._logs)
+
+    def _wait(self, key: str, budget: Budget, now: float) -> float:
+        """Seconds until ``budget`` of ``key`` has room; 0.0 if it has now."""
+        self._longest = max(self._longest, budget.window)
+        log = self._recent(key, budget.window, now)
+        if len(log) < budget.limit:
+            return 0.0
+        return log[len(log) - budget.limit] + budget.window - now
+
+    def _count(self, rules: Sequence[tuple[str, Budget]], now: float) -> None:
         for key, _ in rules:
             self._logs.setdefault(key, deque()).append(now)
-        return 0.0
 
     def _recent(self, key: str, window: float, now: float) -> deque[float]:
         log = self._logs.get(key, deque())

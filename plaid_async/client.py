@@ -1,26 +1,24 @@
-"""``PlaidClient``: checked configuration, the protocol, the policy and the transport, composed."""
+"""``PlaidClient``, the front door: checked configuration, the public methods, the lifecycle.
+
+What one call does is :mod:`plaid_async._pipeline`'s.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import os
 import ssl
-import sys
-import time
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
 import aiohttp
 
-from ._calls import CallTracker
 from ._config import check_credential, check_seconds, resolve_base_url, timeouts_for
-from ._observe import CallReport, ObserverList
-from ._redact import fingerprint
+from ._observe import ObserverList
+from ._pipeline import Pipeline
 from .batch import BatchProgress, ItemResult, check_concurrency, run_many
 from .endpoints import ACCOUNTS_BALANCE_GET, ACCOUNTS_GET, Endpoint
-from .errors import PlaidTimeoutError, RateLimitWaitTimeout
 from .events import Observer
 from .models import (
     AccountsBalanceGetRequest,
@@ -30,9 +28,9 @@ from .models import (
     AccountsGetResponse,
 )
 from .policy import RetryPolicy
-from .protocol import decode_response, encode_request, request_headers
+from .protocol import request_headers
 from .ratelimit import RateLimiter, as_rate_limiter
-from .transport import DEFAULT_MAX_RESPONSE_BYTES, AiohttpTransport
+from .transport import DEFAULT_MAX_RESPONSE_BYTES, Transport, make_transport
 
 __all__ = ["DEFAULT_CONCURRENCY", "PlaidClient"]
 
@@ -66,6 +64,11 @@ class PlaidClient:
     :param ssl: an ``ssl.SSLContext`` that verifies (a private CA, a client certificate).
     :param rate_limiter: waited on before every attempt of every call: requests per second in
         this process, or a limiter object (see :mod:`plaid_async.ratelimit`).
+    :param transport: what requests are sent through, instead of the built-in aiohttp one: any
+        :class:`~plaid_async.transport.Transport`, such as
+        :class:`plaid_async.testing.MockTransport`. The client closes it in :meth:`aclose`.
+        ``session``, ``max_connections``, ``connect_timeout``, ``max_response_bytes`` and
+        ``ssl`` configure the built-in transport: giving one with ``transport`` is a TypeError.
     :param observers: callables told what happens to every call (see :mod:`plaid_async.events`;
         :func:`plaid_async.otel.instrument` adds OpenTelemetry's).
     """
@@ -86,6 +89,7 @@ class PlaidClient:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         ssl: ssl.SSLContext | None = None,
         rate_limiter: float | RateLimiter | None = None,
+        transport: Transport | None = None,
         observers: Iterable[Observer] = (),
     ) -> None:
         self._client_id = check_credential("client_id", client_id)
@@ -96,22 +100,24 @@ class PlaidClient:
             raise TypeError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
         self._retry = retry or RetryPolicy()
         self._timeouts = timeouts_for(timeouts)
-        self._rate_limiter = as_rate_limiter(rate_limiter)
-        _check_positive_int("max_connections", max_connections)
-        _check_positive_int("max_response_bytes", max_response_bytes)
-        if session is not None and not isinstance(session, aiohttp.ClientSession):
-            raise TypeError("session must be an aiohttp.ClientSession")
         check_credential("plaid_version", plaid_version)
-        self._headers = request_headers(self._client_id, self._secret, plaid_version)
-        self._transport = AiohttpTransport(
-            session=session,
-            max_connections=max_connections,
-            connect_timeout=check_seconds("connect_timeout", connect_timeout),
-            max_response_bytes=max_response_bytes,
-            ssl_context=ssl,
+        observer_list = ObserverList(observers)
+        self._pipeline = Pipeline(
+            transport=make_transport(
+                transport,
+                session=session,
+                max_connections=max_connections,
+                connect_timeout=connect_timeout,
+                max_response_bytes=max_response_bytes,
+                ssl=ssl,
+            ),
+            base_url=self._base_url,
+            headers=request_headers(self._client_id, self._secret, plaid_version),
+            secret=self._secret,
+            retry=self._retry,
+            rate_limiter=as_rate_limiter(rate_limiter),
+            observers=observer_list,
         )
-        self._calls = CallTracker()
-        self._observers = ObserverList(observers)
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> PlaidClient:
@@ -140,22 +146,22 @@ class PlaidClient:
 
     @property
     def closed(self) -> bool:
-        return self._transport.closed
+        return self._pipeline.calls.closing
 
     @property
     def observers(self) -> tuple[Observer, ...]:
         """The observers registered on this client (not those of
         :func:`~plaid_async.events.observe`)."""
-        return tuple(self._observers)
+        return tuple(self._pipeline.observers)
 
     def add_observer(self, observer: Observer) -> None:
         """Tell ``observer`` about every call that starts from now on."""
-        self._observers.add(observer)
+        self._pipeline.observers.add(observer)
 
     def remove_observer(self, observer: Observer) -> None:
         """Stop telling ``observer`` about calls that start from now on; a ValueError if it
         was not added."""
-        self._observers.remove(observer)
+        self._pipeline.observers.remove(observer)
 
     def __repr__(self) -> str:
         return (
@@ -182,8 +188,7 @@ class PlaidClient:
         To let calls finish instead, await them before closing (``async with client:`` around
         the work does). Safe to call more than once.
         """
-        await self._calls.close()
-        await self._transport.aclose()
+        await self._pipeline.aclose()
 
     # ----------------------------------------------------------------------------------------
 
@@ -202,7 +207,9 @@ class PlaidClient:
         """
         options = None if account_ids is None else AccountsGetRequestOptions(account_ids)
         request = AccountsGetRequest(access_token, options=options)
-        return await self._call(ACCOUNTS_GET, request, access_token, timeout)
+        return await self._pipeline.call(
+            ACCOUNTS_GET, request, access_token, self._attempt_timeout(ACCOUNTS_GET, timeout)
+        )
 
     async def accounts_balance_get(
         self,
@@ -225,7 +232,12 @@ class PlaidClient:
         if account_ids is not None or min_last_updated_datetime is not None:
             options = AccountsBalanceGetRequestOptions(account_ids, min_last_updated_datetime)
         request = AccountsBalanceGetRequest(access_token, options=options)
-        return await self._call(ACCOUNTS_BALANCE_GET, request, access_token, timeout)
+        return await self._pipeline.call(
+            ACCOUNTS_BALANCE_GET,
+            request,
+            access_token,
+            self._attempt_timeout(ACCOUNTS_BALANCE_GET, timeout),
+        )
 
     def accounts_get_many(
         self,
@@ -300,193 +312,24 @@ class PlaidClient:
     ) -> AsyncGenerator[ItemResult, None]:
         """The batch runner over ``endpoint``, every argument checked before it starts."""
         check_concurrency(concurrency)
-        if timeout is not None:
-            check_seconds("timeout", timeout)
+        attempt_timeout = self._attempt_timeout(endpoint, timeout)
         batch_limiter = as_rate_limiter(rate_limit)
 
         def call(token: str, on_retry: Callable[[], None]) -> Awaitable[AccountsGetResponse]:
             request = make_request(token)  # a bad token raises here, before anything is sent
-            return self._call(
-                endpoint, request, token, timeout, extra_limiter=batch_limiter, on_retry=on_retry
+            return self._pipeline.call(
+                endpoint,
+                request,
+                token,
+                attempt_timeout,
+                extra_limiter=batch_limiter,
+                on_retry=on_retry,
             )
 
         return run_many(call, tokens, concurrency=concurrency, on_progress=on_progress)
 
-    async def _call(
-        self,
-        endpoint: Endpoint,
-        request: AccountsGetRequest | AccountsBalanceGetRequest,
-        access_token: str,
-        timeout: float | None,
-        *,
-        extra_limiter: RateLimiter | None = None,
-        on_retry: Callable[[], object] | None = None,
-    ) -> AccountsGetResponse:
-        """One call: attempts under the retry policy, each after the rate limiters allow it.
-
-        ``extra_limiter`` is a batch's own ``rate_limit``, waited on besides the client's.
-        """
-        attempt_timeout = (
-            self._timeouts[endpoint.path] if timeout is None else check_seconds("timeout", timeout)
-        )
-        url = self._base_url + endpoint.path
-        body = encode_request(request)
-        secrets = (self._secret, access_token)
-        deadline = self._retry.deadline
-        limiters = [x for x in (self._rate_limiter, extra_limiter) if x is not None]
-        item_key = fingerprint(access_token) if limiters else ""
-
-        async def attempt(time_left: float | None) -> AccountsGetResponse:
-            if limiters:
-                if report is None:
-                    time_left = await _wait_for_budget(limiters, endpoint.path, item_key, time_left)
-                else:
-                    time_left = await _reported_wait(
-                        report, limiters, endpoint.path, item_key, time_left
-                    )
-            limit = attempt_timeout if time_left is None else min(attempt_timeout, time_left)
-            if limit <= 0:
-                raise PlaidTimeoutError(f"the {deadline:g} s deadline passed", timeout=deadline)
-            if report is not None:
-                report.attempt_started(limit)
-            status = None
-            try:
-                try:
-                    raw = await self._transport.post(url, self._headers, body, timeout=limit)
-                except PlaidTimeoutError as exc:
-                    if limit < attempt_timeout:  # the deadline cut this attempt short
-                        raise PlaidTimeoutError(
-                            f"the {deadline:g} s deadline passed during an attempt",
-                            timeout=deadline,
-                        ) from exc
-                    raise
-                status = raw.status
-                response = decode_response(
-                    raw.status, raw.headers, raw.body, endpoint.response_type, secrets=secrets
-                )
-            except BaseException as exc:
-                if report is not None:
-                    report.attempt_ended(status, error=exc)
-                raise
-            if report is not None:
-                report.attempt_ended(status, response)
-            return response
-
-        task = self._calls.enter()
-        report = self._observers.report(endpoint.path, access_token, url)
-        try:
-            response = await self._retry.call(
-                attempt,
-                endpoint=endpoint.path,
-                on_retry=on_retry,
-                on_retry_scheduled=None if report is None else report.retry_scheduled,
-            )
-        except asyncio.CancelledError as exc:
-            closed = self._calls.closed_error(task)
-            if closed is None:
-                if report is not None:
-                    report.call_ended(error=exc)
-                raise
-        except BaseException as exc:
-            if report is not None:
-                report.call_ended(error=exc)
-            raise
-        else:
-            if report is not None:
-                report.call_ended(response)
-            return response
-        finally:
-            self._calls.leave(task)
-        if report is not None:
-            report.call_ended(error=closed)
-        raise closed  # outside the ``except``: the cancellation is not this error's context
-
-
-async def _wait_for_budget(
-    limiters: list[RateLimiter], path: str, item_key: str, time_left: float | None
-) -> float | None:
-    """Wait on each limiter, within the deadline; the time left afterwards.
-
-    Past the deadline the wait is abandoned (cancelled, so no reservation is kept) and nothing
-    is sent.
-    """
-
-    async def acquire_all() -> None:
-        for limiter in limiters:
-            await limiter.acquire(path, item_key)
-
-    start = time.monotonic()
-    if time_left is None:
-        await acquire_all()
-        return None
-    # In this task, not through ``asyncio.wait_for``: before Python 3.12 that returns the inner
-    # result when the caller's cancellation lands as the limiter grants (CPython gh-86296), and
-    # the request would go out for a caller that is gone.
-    if not await _within(acquire_all(), time_left):
-        raise RateLimitWaitTimeout(
-            "the deadline passed while waiting for rate-limit budget; nothing was sent",
-            timeout=time_left,
-        )
-    return time_left - (time.monotonic() - start)
-
-
-async def _reported_wait(
-    report: CallReport,
-    limiters: list[RateLimiter],
-    path: str,
-    item_key: str,
-    time_left: float | None,
-) -> float | None:
-    """:func:`_wait_for_budget`, told to the call's observers."""
-    report.wait_started()
-    try:
-        time_left = await _wait_for_budget(limiters, path, item_key, time_left)
-    except RateLimitWaitTimeout:
-        report.wait_ended("timeout")
-        raise
-    except asyncio.CancelledError:
-        report.wait_ended("cancelled")
-        raise
-    except BaseException:
-        report.wait_ended("error")
-        raise
-    report.wait_ended("acquired")
-    return time_left
-
-
-async def _within(awaitable: Awaitable[None], seconds: float) -> bool:
-    """Await ``awaitable`` in the current task for at most ``seconds``: True if it finished,
-    False if the time ran out (it is then cancelled). Any other cancellation propagates."""
-    if sys.version_info >= (3, 11):
-        try:
-            async with asyncio.timeout(seconds):
-                await awaitable
-        except TimeoutError:
-            return False
-        return True
-    task = asyncio.current_task()
-    assert task is not None
-    expired = False
-
-    def expire() -> None:
-        nonlocal expired
-        expired = True
-        task.cancel()
-
-    timer = asyncio.get_running_loop().call_later(seconds, expire)
-    try:
-        await awaitable
-    except asyncio.CancelledError:
-        if expired:
-            return False
-        raise
-    finally:
-        timer.cancel()
-    return True
-
-
-def _check_positive_int(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1")
+    def _attempt_timeout(self, endpoint: Endpoint, timeout: float | None) -> float:
+        """A call's per-attempt timeout: its own ``timeout``, else the endpoint's."""
+        if timeout is None:
+            return self._timeouts[endpoint.path]
+        return check_seconds("timeout", timeout)

@@ -1,4 +1,4 @@
-"""Everything a failed call raises, and the pure function that turns an answer into one.
+"""Everything a failed call raises: the exception classes, and nothing else.
 
 ::
 
@@ -15,23 +15,20 @@
     ├── PlaidTimeoutError           the last attempt timed out, or the deadline passed
     │   └── RateLimitWaitTimeout    ... while waiting for rate-limit budget (nothing sent)
     ├── RateLimiterUnavailableError the shared limiter (Redis) is down, failing closed
+    ├── PlaidInputError             a batch's token that could not be sent (nothing sent)
     ├── PlaidConnectionError        no HTTP answer: refused, reset, DNS, TLS
     └── PlaidResponseError          an answer that is not what Plaid sends
 
 An unknown ``error_type`` gives a plain :class:`PlaidAPIError`. No message contains the secret or
-an access token: server text is redacted before it is kept.
+an access token: server text is redacted before it is kept. Which answer means which error is
+decided in one place, :func:`plaid_async.protocol.decode_response`.
 """
 
 from __future__ import annotations
 
-import email.utils
-import math
-import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from ._convert import converter, loads
-from ._redact import redact
 from .models import PlaidErrorBody
 
 __all__ = [
@@ -45,16 +42,13 @@ __all__ = [
     "PlaidAPIError",
     "PlaidConnectionError",
     "PlaidError",
+    "PlaidInputError",
     "PlaidResponseError",
     "PlaidTimeoutError",
     "RateLimitExceededError",
     "RateLimitWaitTimeout",
     "RateLimiterUnavailableError",
-    "error_from_response",
-    "retry_after_seconds",
 ]
-
-_EXCERPT_CHARS = 200
 
 
 class PlaidError(Exception):
@@ -138,7 +132,7 @@ class OAuthError(PlaidAPIError):
     """``OAUTH_ERROR``: the institution's OAuth consent is invalid."""
 
 
-_API_ERROR_CLASSES: Mapping[str, type[PlaidAPIError]] = {
+API_ERROR_CLASSES: Mapping[str, type[PlaidAPIError]] = {
     "INVALID_REQUEST": InvalidRequestError,
     "INVALID_INPUT": InvalidInputError,
     "INVALID_RESULT": InvalidResultError,
@@ -177,6 +171,15 @@ class RateLimitWaitTimeout(PlaidTimeoutError):
 class RateLimiterUnavailableError(PlaidError):
     """The shared rate limiter (Redis) could not be reached and the limiter fails closed:
     nothing was sent. The cause is ``__cause__``."""
+
+
+class PlaidInputError(PlaidError):
+    """A token in a batch's input that could not be sent (not a string, empty, whitespace).
+
+    The single-call methods raise ``ValueError``/``TypeError`` for these; a batch turns them
+    into this error on the token's own result, so the run goes on. The original is
+    ``__cause__``.
+    """
 
 
 class PlaidConnectionError(PlaidError):
@@ -223,86 +226,11 @@ def _rebuild_response_error(
     return PlaidResponseError(message, status=status, excerpt=excerpt, transient=transient)
 
 
-# --------------------------------------------------------------------------------------------
-# Classification: pure functions of (status, headers, body)
-# --------------------------------------------------------------------------------------------
+def __getattr__(name: str) -> Any:
+    """``error_from_response`` and ``retry_after_seconds`` moved to :mod:`plaid_async.protocol`
+    (where answers are read); the old names still work."""
+    if name in ("error_from_response", "retry_after_seconds"):
+        from . import protocol
 
-
-def excerpt_of(body: bytes, secrets: Iterable[str] = ()) -> str:
-    """The start of a body as text, for a message: short, one line, no secret."""
-    text = body[: _EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
-    text = redact(text, secrets)
-    text = " ".join(text.split())
-    return text[:_EXCERPT_CHARS] + ("…" if len(text) > _EXCERPT_CHARS else "")
-
-
-def _transient_status(status: int) -> bool:
-    """Statuses worth another try when the body is not Plaid's: gateways and rate limits."""
-    return status >= 500 or status in (408, 429)
-
-
-def retry_after_seconds(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
-    """The ``Retry-After`` header in seconds (delay or HTTP-date form), or None."""
-    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    if not math.isfinite(seconds):
-        return None
-    return max(0.0, seconds)
-
-
-def error_from_response(
-    status: int, headers: Mapping[str, str], body: bytes, *, secrets: Iterable[str] = ()
-) -> PlaidError:
-    """The exception for a failed answer (any status outside 2xx).
-
-    A body with Plaid's error object gives the :class:`PlaidAPIError` subclass of its
-    ``error_type``; anything else (an HTML gateway page, an empty or broken body) gives a
-    :class:`PlaidResponseError` that is transient for 408, 429 and 5xx.
-    """
-    secrets = tuple(secrets)
-    data = _error_object(body, secrets)
-    if data is None:
-        kind = "a redirect" if 300 <= status < 400 else "an answer that is not Plaid's error"
-        return PlaidResponseError(
-            f"HTTP {status}: {kind}: {excerpt_of(body, secrets) or '(empty body)'}",
-            status=status,
-            excerpt=excerpt_of(body, secrets),
-            transient=_transient_status(status),
-        )
-    try:
-        error_body = converter.structure(data, PlaidErrorBody)
-    except Exception:  # a Plaid-shaped body we still cannot read: keep what we can
-        error_body = PlaidErrorBody(
-            error_type=_text(data.get("error_type")),
-            error_code=_text(data.get("error_code")),
-            error_message=_text(data.get("error_message")),
-            request_id=_text(data.get("request_id")),
-        )
-    cls = _API_ERROR_CLASSES.get(str(error_body.error_type), PlaidAPIError)
-    return cls(error_body, status=status, retry_after=retry_after_seconds(headers))
-
-
-def _error_object(body: bytes, secrets: tuple[str, ...]) -> dict[str, Any] | None:
-    """Plaid's error object from a body, redacted, or None if the body is not one."""
-    try:
-        text = body.decode("utf-8")
-        data = loads(redact(text, secrets))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return None
-    if type(data) is not dict or not ("error_type" in data or "error_code" in data):
-        return None
-    return data
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
+        return getattr(protocol, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

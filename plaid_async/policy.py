@@ -27,7 +27,6 @@ from __future__ import annotations
 import logging
 import math
 import random
-import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -40,6 +39,7 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
+from .deadline import Deadline
 from .errors import (
     PlaidAPIError,
     PlaidConnectionError,
@@ -138,17 +138,19 @@ class RetryPolicy:
 
     async def call(
         self,
-        attempt: Callable[[float | None], Awaitable[T]],
+        attempt: Callable[[Deadline], Awaitable[T]],
         *,
         endpoint: str,
         on_retry: Callable[[], object] | None = None,
+        deadline: Deadline | None = None,
         on_retry_scheduled: Callable[[float, BaseException | None], object] | None = None,
     ) -> T:
         """Run ``attempt`` until it succeeds, fails for good, or the policy says stop.
 
-        ``attempt`` is given the seconds left before the deadline (None without one), so that
-        no attempt runs on past it. Before each retry, ``on_retry()`` and
-        ``on_retry_scheduled(wait, error)`` are called.
+        ``attempt`` is given the call's :class:`~plaid_async.deadline.Deadline` (made here from
+        ``self.deadline`` unless the caller started it earlier), so that no attempt runs on
+        past it. Before each retry, ``on_retry()`` and ``on_retry_scheduled(wait, error)`` are
+        called.
 
         The first attempt runs directly: most calls succeed at once, and building tenacity's
         machinery costs more than a loopback request's own overhead. Only a first failure that
@@ -156,12 +158,10 @@ class RetryPolicy:
         goes on exactly as if it had run from the start (the deadline counts from the call's
         start, not from the hand-over).
         """
-        start = time.monotonic()
-        deadline = self.deadline
+        if deadline is None:
+            deadline = Deadline(self.deadline)
         try:
-            return await attempt(
-                None if deadline is None else deadline - (time.monotonic() - start)
-            )
+            return await attempt(deadline)
         except Exception as exc:  # never BaseException: cancellation is not a failure
             if self.max_attempts == 1 or not self.should_retry(exc):
                 raise
@@ -172,12 +172,11 @@ class RetryPolicy:
             if first is not None:
                 replayed, first = first, None
                 raise replayed
-            left = None if deadline is None else deadline - (time.monotonic() - start)
-            return await attempt(left)
+            return await attempt(deadline)
 
         stop: stop_base = stop_after_attempt(self.max_attempts)
-        if deadline is not None:
-            stop = stop | _StopBeforeDeadline(start, deadline)
+        if deadline.at is not None:
+            stop = stop | _StopBeforeDeadline(deadline)
         retrying = AsyncRetrying(
             stop=stop,
             wait=self._wait,
@@ -191,19 +190,17 @@ class RetryPolicy:
 
 
 class _StopBeforeDeadline(stop_base):
-    """tenacity's ``stop_before_delay``, counted from ``start`` (the call's own start, which
-    is before tenacity's when the first attempt ran outside it): stop if the coming sleep
-    would end past the deadline."""
+    """tenacity's ``stop_before_delay``, against the call's own deadline (which started before
+    tenacity's clock when the first attempt ran outside it): stop if the coming sleep would
+    end past the deadline."""
 
-    def __init__(self, start: float, deadline: float) -> None:
-        self.start = start
+    def __init__(self, deadline: Deadline) -> None:
         self.deadline = deadline
 
     def __call__(self, retry_state: RetryCallState) -> bool:
         if retry_state.outcome_timestamp is None:
             raise RuntimeError("the stop condition was checked before an attempt ended")
-        elapsed = retry_state.outcome_timestamp - self.start
-        return elapsed + retry_state.upcoming_sleep >= self.deadline
+        return self.deadline.ends_by(retry_state.outcome_timestamp + retry_state.upcoming_sleep)
 
 
 def _before_retry(

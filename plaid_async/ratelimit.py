@@ -12,14 +12,17 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from aiolimiter import AsyncLimiter
 
+from ._compat import within
 from .budgets import Budgets, SlidingLog
+from .deadline import Deadline
+from .errors import RateLimitWaitTimeout
 
-__all__ = ["LocalRateLimiter", "RateLimiter", "as_rate_limiter"]
+__all__ = ["LocalRateLimiter", "RateLimiter", "as_rate_limiter", "wait_for_budget"]
 
 
 @runtime_checkable
@@ -94,3 +97,28 @@ def as_rate_limiter(value: float | RateLimiter | None) -> RateLimiter | None:
     if value is None or isinstance(value, RateLimiter):
         return value
     return LocalRateLimiter(value)
+
+
+async def wait_for_budget(
+    limiters: Sequence[RateLimiter], path: str, item_key: str, deadline: Deadline
+) -> None:
+    """Wait on each limiter in turn, within the call's deadline.
+
+    Past the deadline the wait is abandoned (cancelled, so no reservation is kept) and a
+    :class:`~plaid_async.RateLimitWaitTimeout` says that nothing was sent.
+    """
+    time_left = deadline.remaining()
+    if time_left is None:
+        for limiter in limiters:
+            await limiter.acquire(path, item_key)
+        return
+    if not await within(_acquire_all(limiters, path, item_key), time_left):
+        raise RateLimitWaitTimeout(
+            "the deadline passed while waiting for rate-limit budget; nothing was sent",
+            timeout=time_left,
+        )
+
+
+async def _acquire_all(limiters: Sequence[RateLimiter], path: str, item_key: str) -> None:
+    for limiter in limiters:
+        await limiter.acquire(path, item_key)

@@ -1,24 +1,39 @@
-"""The one module that touches the network: POST bytes with aiohttp, get bytes back.
+"""The transport seam, and the one module that touches the network: POST bytes, get bytes back.
 
-It knows nothing of Plaid. It bounds every attempt in time (``ClientTimeout.total``, not only
-per read, so a server dripping a byte a second cannot hold a call), caps the body after
-decompression, never follows a redirect, always verifies TLS, and turns aiohttp's exceptions
-into :class:`PlaidTimeoutError`, :class:`PlaidConnectionError` and :class:`PlaidResponseError`.
+:class:`Transport` is what :class:`~plaid_async.PlaidClient` sends through: any object with
+``send(request)`` and ``aclose()`` (``PlaidClient(transport=...)``); :class:`AiohttpTransport`
+is the default one, and :class:`plaid_async.testing.MockTransport` answers from a function.
+
+The aiohttp transport knows nothing of Plaid. It bounds every attempt in time
+(``ClientTimeout.total``, not only per read, so a server dripping a byte a second cannot hold a
+call), caps the body after decompression, never follows a redirect, always verifies TLS, and
+turns aiohttp's exceptions into :class:`PlaidTimeoutError`, :class:`PlaidConnectionError` and
+:class:`PlaidResponseError`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import ssl
 from collections.abc import Mapping
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
 import aiohttp
-from attrs import frozen
 
+from ._config import check_positive_int, check_seconds
 from .errors import PlaidConnectionError, PlaidResponseError, PlaidTimeoutError
 
-__all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "AiohttpTransport", "RawResponse"]
+__all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "AiohttpTransport",
+    "RawResponse",
+    "Request",
+    "Transport",
+    "make_transport",
+]
 
 DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 """4 MiB: a response with 1,000 accounts is well under 1 MiB."""
@@ -26,11 +41,60 @@ DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 _CHUNK = 64 * 1024
 
 
-@frozen
-class RawResponse:
+class Request(NamedTuple):
+    """One attempt's HTTP request: a POST of JSON ``body`` to ``url``.
+
+    ``timeout`` is the seconds within which the whole answer must have been read (the
+    attempt's timeout, already cut to the time left before the call's deadline).
+    """
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes
+    timeout: float
+
+    @property
+    def path(self) -> str:
+        """The endpoint path, e.g. ``"/accounts/get"``."""
+        return urlsplit(self.url).path
+
+    def json(self) -> Any:
+        """The body, decoded."""
+        return json.loads(self.body)
+
+    def __repr__(self) -> str:  # the headers hold the secret, the body the access token
+        return (
+            f"Request({self.method} {self.url}, {len(self.body)} bytes, timeout={self.timeout:g})"
+        )
+
+
+class RawResponse(NamedTuple):
+    """An answer as bytes: what a :class:`Transport` returns (a plain tuple will do too)."""
+
     status: int
     headers: Mapping[str, str]
     body: bytes
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """What :class:`~plaid_async.PlaidClient` sends each attempt through.
+
+    ``send`` returns ``(status, headers, body)`` for any answer, whatever its status: what it
+    means is decided by the client (:func:`plaid_async.protocol.decode_response`). A failure
+    to get an answer is raised as one of the client's own errors, so that the retry policy can
+    tell what happened: :class:`~plaid_async.PlaidTimeoutError` if no complete answer came
+    within ``request.timeout``, :class:`~plaid_async.PlaidConnectionError` if none came at all,
+    :class:`~plaid_async.PlaidResponseError` for one that is not HTTP or is too large. Anything
+    else it raises reaches the caller unchanged, unretried.
+
+    ``aclose`` is called once, when the client is closed; the client owns its transport.
+    """
+
+    async def send(self, request: Request) -> tuple[int, Mapping[str, str], bytes]: ...
+
+    async def aclose(self) -> None: ...
 
 
 @functools.cache
@@ -122,10 +186,9 @@ class AiohttpTransport:
             )
         return self._session
 
-    async def post(
-        self, url: str, headers: Mapping[str, str], body: bytes, *, timeout: float
-    ) -> RawResponse:
-        """POST ``body`` and read the whole answer within ``timeout`` seconds."""
+    async def send(self, request: Request) -> RawResponse:
+        """POST the request's body and read the whole answer within its timeout."""
+        url, headers, body, timeout = request.url, request.headers, request.body, request.timeout
         session = self._get_session()
         client_timeout = aiohttp.ClientTimeout(
             total=timeout, sock_connect=min(self._connect_timeout, timeout)
@@ -197,3 +260,48 @@ class AiohttpTransport:
         self._closed = True
         if self._owns_session and self._session is not None:
             await self._session.close()
+
+
+def make_transport(
+    transport: Transport | None,
+    *,
+    session: aiohttp.ClientSession | None = None,
+    max_connections: int = 100,
+    connect_timeout: float = 5.0,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ssl: ssl.SSLContext | None = None,
+) -> Transport:
+    """The client's transport: ``transport`` if given, else an :class:`AiohttpTransport` of
+    the other options. The options configure only the latter: one given with ``transport``
+    (that is, not left at its default) is a TypeError rather than silently ignored."""
+    if transport is not None:
+        defaults = {
+            "session": session is None,
+            "max_connections": max_connections == 100,
+            "connect_timeout": connect_timeout == 5.0,
+            "max_response_bytes": max_response_bytes == DEFAULT_MAX_RESPONSE_BYTES,
+            "ssl": ssl is None,
+        }
+        given = [name for name, unchanged in defaults.items() if not unchanged]
+        if given:
+            raise TypeError(
+                f"{', '.join(given)} configure the built-in aiohttp transport and cannot be "
+                "combined with transport=; configure your transport instead"
+            )
+        if not isinstance(transport, Transport):
+            raise TypeError(
+                "transport must have async send(request) and aclose(), "
+                f"not {type(transport).__name__}"
+            )
+        return transport
+    check_positive_int("max_connections", max_connections)
+    check_positive_int("max_response_bytes", max_response_bytes)
+    if session is not None and not isinstance(session, aiohttp.ClientSession):
+        raise TypeError("session must be an aiohttp.ClientSession")
+    return AiohttpTransport(
+        session=session,
+        max_connections=max_connections,
+        connect_timeout=check_seconds("connect_timeout", connect_timeout),
+        max_response_bytes=max_response_bytes,
+        ssl_context=ssl,
+    )

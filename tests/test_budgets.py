@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from plaid_async import Budget, Budgets
-from plaid_async.budgets import ACCOUNTS_BALANCE_GET, ACCOUNTS_GET, SlidingLog
+from plaid_async.budgets import SlidingLog
+from plaid_async.endpoints import ACCOUNTS_BALANCE_GET_PATH, ACCOUNTS_GET_PATH
 from plaid_async.sandbox import RateLimits
 
 
@@ -42,7 +43,7 @@ def test_budgets_are_keyed_by_endpoint_path() -> None:
     with pytest.raises(ValueError, match="endpoint path"):
         Budgets(per_client={"accounts/get": Budget(1, 1)})
     with pytest.raises(TypeError, match="must be a Budget"):
-        Budgets(per_client={ACCOUNTS_GET: 5})  # type: ignore[dict-item]
+        Budgets(per_client={ACCOUNTS_GET_PATH: 5})  # type: ignore[dict-item]
 
 
 def test_the_presets_are_plaids_published_limits_as_the_emulator_enforces_them() -> None:
@@ -50,28 +51,28 @@ def test_the_presets_are_plaids_published_limits_as_the_emulator_enforces_them()
         (Budgets.production(), RateLimits.production()),
         (Budgets.sandbox(), RateLimits.sandbox()),
     ]:
-        assert ours.per_client[ACCOUNTS_BALANCE_GET].limit == emulator.balance_per_client
-        assert ours.per_item[ACCOUNTS_BALANCE_GET].limit == emulator.balance_per_item
-        assert ours.per_client[ACCOUNTS_GET].limit == emulator.accounts_get_per_client
-        assert ours.per_item[ACCOUNTS_GET].limit == emulator.accounts_get_per_item
+        assert ours.per_client[ACCOUNTS_BALANCE_GET_PATH].limit == emulator.balance_per_client
+        assert ours.per_item[ACCOUNTS_BALANCE_GET_PATH].limit == emulator.balance_per_item
+        assert ours.per_client[ACCOUNTS_GET_PATH].limit == emulator.accounts_get_per_client
+        assert ours.per_item[ACCOUNTS_GET_PATH].limit == emulator.accounts_get_per_item
         budgets = [*ours.per_client.values(), *ours.per_item.values()]
         assert {b.per for b in budgets} == {emulator.window}
-    assert Budgets.production().per_client[ACCOUNTS_BALANCE_GET] == Budget(1_200, 60)
+    assert Budgets.production().per_client[ACCOUNTS_BALANCE_GET_PATH] == Budget(1_200, 60)
     with pytest.raises(ValueError, match="development"):
         Budgets.for_environment("development")
 
 
 def test_scaled_budgets_are_a_share_of_each() -> None:
     half = Budgets.production().scaled(0.25)
-    assert half.per_client[ACCOUNTS_BALANCE_GET] == Budget(300, 60)
-    assert half.per_item[ACCOUNTS_BALANCE_GET] == Budget(1, 60)  # never below one
+    assert half.per_client[ACCOUNTS_BALANCE_GET_PATH] == Budget(300, 60)
+    assert half.per_item[ACCOUNTS_BALANCE_GET_PATH] == Budget(1, 60)  # never below one
 
 
 def test_rules_name_the_client_budget_then_the_items() -> None:
     budgets = Budgets.production()
-    assert budgets.rules(ACCOUNTS_GET, "ab12") == [
-        (f"client:{ACCOUNTS_GET}", Budget(15_000, 60)),
-        (f"item:{ACCOUNTS_GET}:ab12", Budget(15, 60)),
+    assert budgets.rules(ACCOUNTS_GET_PATH, "ab12") == [
+        (f"client:{ACCOUNTS_GET_PATH}", Budget(15_000, 60)),
+        (f"item:{ACCOUNTS_GET_PATH}:ab12", Budget(15, 60)),
     ]
     assert budgets.rules("/other", "ab12") == []
 

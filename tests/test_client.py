@@ -1,15 +1,18 @@
-"""PlaidClient with aioresponses: what is sent, what bad input does, how answers map to errors."""
+"""PlaidClient on a MockTransport: what is sent, what bad input does, how answers map to errors.
+
+The aiohttp transport's own behaviour (redirects, a session of the user's) is in test_transport.py.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from decimal import Decimal
 from typing import Any
 
-import aiohttp
 import pytest
 
 from plaid_async import (
@@ -19,10 +22,13 @@ from plaid_async import (
     ItemError,
     PlaidAPIError,
     PlaidClient,
+    PlaidConnectionError,
     PlaidResponseError,
+    PlaidTimeoutError,
     RetryPolicy,
     __version__,
 )
+from plaid_async.testing import MockTransport, Request
 from tests.samples import CLIENT_ID, SECRET, TOKEN, error_doc, response_doc
 
 BASE = "https://sandbox.plaid.com"
@@ -31,27 +37,57 @@ BALANCE = BASE + "/accounts/balance/get"
 FAST = RetryPolicy(max_attempts=3, wait_initial=0, wait_max=0)
 
 
+class Answers:
+    """A handler that gives its answers in turn and then repeats the last one, like
+    aioresponses' ``repeat``; ``answers.post(...)`` queues one."""
+
+    def __init__(self) -> None:
+        self.queue: list[tuple[int, Mapping[str, str], Any]] = []
+        self.transport = MockTransport(self)
+
+    def post(
+        self,
+        *,
+        status: int = 200,
+        payload: Any = None,
+        body: str = "",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.queue.append((status, headers or {}, body if payload is None else payload))
+
+    def __call__(self, request: Request) -> tuple[int, Mapping[str, str], Any]:
+        return self.queue.pop(0) if len(self.queue) > 1 else self.queue[0]
+
+    @property
+    def requests(self) -> list[Request]:
+        return self.transport.requests
+
+
 @pytest.fixture
-async def client() -> AsyncIterator[PlaidClient]:
-    async with PlaidClient(CLIENT_ID, SECRET, retry=FAST) as c:
+def answers() -> Answers:
+    return Answers()
+
+
+@pytest.fixture
+async def client(answers: Answers) -> AsyncIterator[PlaidClient]:
+    async with PlaidClient(CLIENT_ID, SECRET, retry=FAST, transport=answers.transport) as c:
         yield c
 
 
-def sent(m: Any, url: str) -> list[dict[str, Any]]:
-    """The requests aioresponses saw for ``url``: their headers and decoded JSON bodies."""
-    calls = [call for (method, u), calls in m.requests.items() if str(u) == url for call in calls]
-    return [{"headers": c.kwargs["headers"], "json": json.loads(c.kwargs["data"])} for c in calls]
+def sent(m: Answers, url: str) -> list[dict[str, Any]]:
+    """The requests sent to ``url``: their headers and decoded JSON bodies."""
+    return [{"headers": r.headers, "json": r.json()} for r in m.requests if r.url == url]
 
 
 # --- what is sent ----------------------------------------------------------------------------
 
 
 async def test_accounts_get_sends_credentials_in_headers_and_only_the_token(
-    mocked: Any, client: PlaidClient
+    answers: Any, client: PlaidClient
 ) -> None:
-    mocked.post(GET, payload=response_doc())
+    answers.post(payload=response_doc())
     await client.accounts_get(TOKEN)
-    (request,) = sent(mocked, GET)
+    (request,) = sent(answers, GET)
     assert request["json"] == {"access_token": TOKEN}
     headers = request["headers"]
     assert headers["PLAID-CLIENT-ID"] == CLIENT_ID
@@ -61,10 +97,10 @@ async def test_accounts_get_sends_credentials_in_headers_and_only_the_token(
     assert headers["User-Agent"].startswith(f"plaid-async/{__version__} ")
 
 
-async def test_accounts_get_with_account_ids(mocked: Any, client: PlaidClient) -> None:
-    mocked.post(GET, payload=response_doc())
+async def test_accounts_get_with_account_ids(answers: Any, client: PlaidClient) -> None:
+    answers.post(payload=response_doc())
     await client.accounts_get(TOKEN, account_ids=("a", "b"))
-    (request,) = sent(mocked, GET)
+    (request,) = sent(answers, GET)
     assert request["json"] == {"access_token": TOKEN, "options": {"account_ids": ["a", "b"]}}
 
 
@@ -89,37 +125,40 @@ async def test_accounts_get_with_account_ids(mocked: Any, client: PlaidClient) -
     ],
 )
 async def test_balance_sends_exactly_the_options_given(
-    mocked: Any, client: PlaidClient, kwargs: dict[str, Any], options: dict[str, Any] | None
+    answers: Any, client: PlaidClient, kwargs: dict[str, Any], options: dict[str, Any] | None
 ) -> None:
-    mocked.post(BALANCE, payload=response_doc())
+    answers.post(payload=response_doc())
     await client.accounts_balance_get(TOKEN, **kwargs)
-    (request,) = sent(mocked, BALANCE)
+    (request,) = sent(answers, BALANCE)
     expected: dict[str, Any] = {"access_token": TOKEN}
     if options is not None:
         expected["options"] = options
     assert request["json"] == expected
 
 
-async def test_custom_plaid_version(mocked: Any) -> None:
-    mocked.post(GET, payload=response_doc())
-    async with PlaidClient(CLIENT_ID, SECRET, plaid_version="2099-01-01") as c:
+async def test_custom_plaid_version(answers: Any) -> None:
+    answers.post(payload=response_doc())
+    transport = answers.transport
+    async with PlaidClient(CLIENT_ID, SECRET, plaid_version="2099-01-01", transport=transport) as c:
         await c.accounts_get(TOKEN)
-    assert sent(mocked, GET)[0]["headers"]["Plaid-Version"] == "2099-01-01"
+    assert sent(answers, GET)[0]["headers"]["Plaid-Version"] == "2099-01-01"
 
 
-async def test_production_goes_to_production(mocked: Any) -> None:
+async def test_production_goes_to_production(answers: Any) -> None:
     url = "https://production.plaid.com/accounts/get"
-    mocked.post(url, payload=response_doc())
-    async with PlaidClient(CLIENT_ID, SECRET, environment="production") as c:
+    answers.post(payload=response_doc())
+    async with PlaidClient(
+        CLIENT_ID, SECRET, environment="production", transport=answers.transport
+    ) as c:
         await c.accounts_get(TOKEN)
-    assert len(sent(mocked, url)) == 1
+    assert len(sent(answers, url)) == 1
 
 
 # --- what comes back -------------------------------------------------------------------------
 
 
-async def test_response_is_typed_with_decimal_money(mocked: Any, client: PlaidClient) -> None:
-    mocked.post(BALANCE, body=json.dumps(response_doc()))
+async def test_response_is_typed_with_decimal_money(answers: Any, client: PlaidClient) -> None:
+    answers.post(body=json.dumps(response_doc()))
     resp = await client.accounts_balance_get(TOKEN)
     checking, k401 = resp.accounts
     assert checking.balances.available == Decimal("100")
@@ -145,18 +184,18 @@ async def test_response_is_typed_with_decimal_money(mocked: Any, client: PlaidCl
     ],
 )
 async def test_plaid_errors_are_raised_typed_and_not_retried(
-    mocked: Any,
+    answers: Any,
     client: PlaidClient,
     status: int,
     payload: dict[str, Any],
     cls: type[PlaidAPIError],
     code: str,
 ) -> None:
-    mocked.post(GET, status=status, payload=payload)
+    answers.post(status=status, payload=payload)
     with pytest.raises(cls) as info:
         await client.accounts_get(TOKEN)
     assert info.value.error_code == code
-    assert len(sent(mocked, GET)) == 1
+    assert len(sent(answers, GET)) == 1
 
 
 @pytest.mark.parametrize(
@@ -174,30 +213,29 @@ async def test_plaid_errors_are_raised_typed_and_not_retried(
     ],
 )
 async def test_answers_that_are_not_plaids_become_response_errors(
-    mocked: Any, client: PlaidClient, status: int, body: str, attempts: int
+    answers: Any, client: PlaidClient, status: int, body: str, attempts: int
 ) -> None:
-    mocked.post(GET, status=status, body=body, repeat=True)
+    answers.post(status=status, body=body)
     with pytest.raises(PlaidResponseError) as info:
         await client.accounts_get(TOKEN)
     assert info.value.status == status
-    assert len(sent(mocked, GET)) == attempts
+    assert len(sent(answers, GET)) == attempts
 
 
-async def test_a_transient_failure_then_success(mocked: Any, client: PlaidClient) -> None:
-    mocked.post(GET, status=503, payload=error_doc("API_ERROR", "PLANNED_MAINTENANCE"))
-    mocked.post(GET, status=429, payload=error_doc("RATE_LIMIT_EXCEEDED", "ACCOUNTS_LIMIT"))
-    mocked.post(GET, payload=response_doc())
+async def test_a_transient_failure_then_success(answers: Any, client: PlaidClient) -> None:
+    answers.post(status=503, payload=error_doc("API_ERROR", "PLANNED_MAINTENANCE"))
+    answers.post(status=429, payload=error_doc("RATE_LIMIT_EXCEEDED", "ACCOUNTS_LIMIT"))
+    answers.post(payload=response_doc())
     resp = await client.accounts_get(TOKEN)
     assert resp.request_id == "bkVE1BHWMAZ9Rnr"
-    assert len(sent(mocked, GET)) == 3
+    assert len(sent(answers, GET)) == 3
 
 
-async def test_a_redirect_is_not_followed(mocked: Any, client: PlaidClient) -> None:
-    mocked.post(GET, status=307, headers={"Location": "https://evil.example/steal"})
-    mocked.post("https://evil.example/steal", payload=response_doc())
+async def test_a_redirect_is_a_response_error(answers: Any, client: PlaidClient) -> None:
+    answers.post(status=307, headers={"Location": "https://evil.example/steal"})
     with pytest.raises(PlaidResponseError, match="redirect"):
         await client.accounts_get(TOKEN)
-    assert sent(mocked, "https://evil.example/steal") == []
+    assert len(answers.requests) == 1
 
 
 # --- bad input: a clear error, nothing sent --------------------------------------------------
@@ -225,7 +263,7 @@ async def test_a_redirect_is_not_followed(mocked: Any, client: PlaidClient) -> N
 )
 @pytest.mark.parametrize("method", ["accounts_get", "accounts_balance_get"])
 async def test_bad_arguments_fail_before_anything_is_sent(
-    mocked: Any,
+    answers: Any,
     client: PlaidClient,
     method: str,
     args: tuple[Any, ...],
@@ -235,7 +273,7 @@ async def test_bad_arguments_fail_before_anything_is_sent(
 ) -> None:
     with pytest.raises(error, match=match):
         await getattr(client, method)(*args, **kwargs)
-    assert mocked.requests == {}
+    assert answers.requests == []
 
 
 @pytest.mark.parametrize(
@@ -247,11 +285,11 @@ async def test_bad_arguments_fail_before_anything_is_sent(
     ],
 )
 async def test_min_last_updated_datetime_must_be_an_aware_datetime(
-    mocked: Any, client: PlaidClient, value: Any, error: type[Exception], match: str
+    answers: Any, client: PlaidClient, value: Any, error: type[Exception], match: str
 ) -> None:
     with pytest.raises(error, match=match):
         await client.accounts_balance_get(TOKEN, min_last_updated_datetime=value)
-    assert mocked.requests == {}
+    assert answers.requests == []
 
 
 # --- configuration: checked in the constructor -----------------------------------------------
@@ -349,20 +387,95 @@ def test_from_env_names_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None
 # --- lifecycle -------------------------------------------------------------------------------
 
 
-async def test_a_session_passed_in_is_used_and_not_closed(mocked: Any) -> None:
-    mocked.post(GET, payload=response_doc())
-    async with aiohttp.ClientSession() as session:
-        async with PlaidClient(CLIENT_ID, SECRET, session=session) as c:
-            await c.accounts_get(TOKEN)
-        assert not session.closed
-    assert len(sent(mocked, GET)) == 1
-
-
-async def test_a_call_after_aclose_is_a_clear_error(mocked: Any) -> None:
-    client = PlaidClient(CLIENT_ID, SECRET)
+async def test_a_call_after_aclose_is_a_clear_error(answers: Any) -> None:
+    client = PlaidClient(CLIENT_ID, SECRET, transport=answers.transport)
     await client.aclose()
     await client.aclose()  # idempotent
     assert client.closed
+    assert answers.transport.closed  # the client owns its transport
     with pytest.raises(RuntimeError, match="closed"):
         await client.accounts_get(TOKEN)
-    assert mocked.requests == {}
+    assert answers.requests == []
+
+
+# --- the transport seam ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"session": object()},
+        {"max_connections": 5},
+        {"connect_timeout": 1.0},
+        {"max_response_bytes": 1024},
+        {"ssl": ssl.create_default_context()},
+    ],
+)
+def test_options_of_the_aiohttp_transport_with_a_transport_are_refused(
+    kwargs: dict[str, Any],
+) -> None:
+    transport = MockTransport(lambda request: (200, {}, response_doc()))
+    with pytest.raises(TypeError, match=f"{next(iter(kwargs))} configure the built-in"):
+        PlaidClient(CLIENT_ID, SECRET, transport=transport, **kwargs)
+
+
+def test_a_transport_must_be_one() -> None:
+    with pytest.raises(TypeError, match="transport must have async send"):
+        PlaidClient(CLIENT_ID, SECRET, transport=object())  # type: ignore[arg-type]
+
+
+async def test_an_async_handler_is_awaited_and_sees_the_attempt_timeout() -> None:
+    seen: list[Request] = []
+
+    async def handler(request: Request) -> tuple[int, dict[str, str], Any]:
+        seen.append(request)
+        await asyncio.sleep(0)
+        return 200, {}, json.dumps(response_doc())
+
+    transport = MockTransport(handler)
+    timeouts = {"/accounts/get": 3.0}
+    async with PlaidClient(CLIENT_ID, SECRET, transport=transport, timeouts=timeouts) as client:
+        resp = await client.accounts_get(TOKEN)
+    assert resp.request_id == "bkVE1BHWMAZ9Rnr"
+    (request,) = seen
+    assert (request.method, request.path, request.timeout) == ("POST", "/accounts/get", 3.0)
+    assert SECRET not in repr(request)
+    assert TOKEN not in repr(request)
+
+
+async def test_a_handler_slower_than_the_timeout_is_a_timeout_and_is_retried() -> None:
+    async def handler(request: Request) -> tuple[int, dict[str, str], Any]:
+        await asyncio.sleep(10)
+        raise AssertionError("not reached")
+
+    transport = MockTransport(handler)
+    timeouts = {"/accounts/get": 0.02}
+    async with PlaidClient(
+        CLIENT_ID, SECRET, transport=transport, timeouts=timeouts, retry=FAST
+    ) as client:
+        with pytest.raises(PlaidTimeoutError, match=r"within 0\.02 s"):
+            await client.accounts_get(TOKEN)
+    assert len(transport.requests) == 3
+
+
+async def test_a_failure_the_handler_raises_is_retried_like_a_real_one() -> None:
+    outcomes: list[Any] = [PlaidConnectionError("reset"), (200, {}, response_doc())]
+
+    def handler(request: Request) -> tuple[int, dict[str, str], Any]:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome  # type: ignore[no-any-return]
+
+    async with PlaidClient(CLIENT_ID, SECRET, transport=MockTransport(handler), retry=FAST) as c:
+        assert (await c.accounts_get(TOKEN)).request_id == "bkVE1BHWMAZ9Rnr"
+    assert outcomes == []
+
+
+async def test_the_deadline_cuts_the_attempt_timeout_given_to_the_transport() -> None:
+    transport = MockTransport(lambda request: (200, {}, response_doc()))
+    retry = RetryPolicy(deadline=2.0)
+    async with PlaidClient(CLIENT_ID, SECRET, transport=transport, retry=retry) as client:
+        await client.accounts_balance_get(TOKEN)  # 60 s per attempt by default
+    (request,) = transport.requests
+    assert 1.9 < request.timeout <= 2.0

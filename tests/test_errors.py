@@ -24,7 +24,7 @@ from plaid_async import (
     RateLimitExceededError,
     RateLimitWaitTimeout,
 )
-from plaid_async.errors import error_from_response, retry_after_seconds
+from plaid_async.protocol import error_from_response, retry_after_seconds
 from tests.samples import SECRET, TOKEN, error_doc
 
 

@@ -12,9 +12,14 @@ from typing import Any
 import attrs
 import pytest
 
-from plaid_async import PlaidClient, PlaidConnectionError, PlaidResponseError, PlaidTimeoutError
+from plaid_async import (
+    PlaidClient,
+    PlaidConnectionError,
+    PlaidResponseError,
+    PlaidTimeoutError,
+    RetryPolicy,
+)
 from plaid_async._observe import CallReport, ObserverList, deliver
-from plaid_async.errors import error_from_response
 from plaid_async.events import (
     AttemptEnded,
     AttemptStarted,
@@ -29,6 +34,8 @@ from plaid_async.events import (
     observe,
 )
 from plaid_async.models import AccountsGetResponse
+from plaid_async.protocol import error_from_response
+from plaid_async.testing import MockTransport, Request
 from tests.samples import CLIENT_ID, SECRET, TOKEN, error_doc
 
 URL = "https://sandbox.plaid.com/accounts/get"
@@ -315,3 +322,70 @@ def test_a_base_exception_from_an_observer_is_not_swallowed() -> None:
 
     with pytest.raises(KeyboardInterrupt):
         report_to(interrupt)
+
+
+# -- the pipeline's events, without a server -------------------------------------------------
+
+
+async def test_the_pipeline_reports_a_retried_call_through_any_transport() -> None:
+    answers: list[tuple[int, dict[str, str], object]] = [
+        (500, {}, error_doc("API_ERROR", "INTERNAL_SERVER_ERROR")),
+        (200, {}, {"accounts": [], "item": None, "request_id": "req-ok"}),
+    ]
+    transport = MockTransport(lambda request: answers.pop(0))
+    seen = Recorder()
+    retry = RetryPolicy(max_attempts=3, wait_initial=0.001, wait_max=0.001)
+    async with PlaidClient(
+        CLIENT_ID, SECRET, transport=transport, retry=retry, rate_limiter=1000, observers=[seen]
+    ) as client:
+        await client.accounts_get(TOKEN)
+    assert [type(e).__name__ for e in seen.events] == [
+        "CallStarted",
+        "RateLimitWaitStarted",
+        "RateLimitWaitEnded",
+        "AttemptStarted",
+        "AttemptEnded",
+        "RetryScheduled",
+        "RateLimitWaitStarted",
+        "RateLimitWaitEnded",
+        "AttemptStarted",
+        "AttemptEnded",
+        "CallEnded",
+    ]
+    (ended,) = seen.calls
+    assert (ended.attempts, ended.status, ended.request_id) == (2, 200, "req-ok")
+    assert ended.item == hashlib.sha256(TOKEN.encode()).hexdigest()
+
+
+async def test_a_call_past_its_deadline_before_sending_reports_no_attempt() -> None:
+    async def slow(request: Request) -> tuple[int, dict[str, str], object]:
+        await asyncio.sleep(1)
+        raise AssertionError("not reached: the attempt times out first")
+
+    seen = Recorder()
+    retry = RetryPolicy(max_attempts=5, wait_initial=0.001, wait_max=0.001, deadline=0.05)
+    async with PlaidClient(
+        CLIENT_ID, SECRET, transport=MockTransport(slow), retry=retry, observers=[seen]
+    ) as client:
+        with pytest.raises(PlaidTimeoutError, match="deadline"):
+            await client.accounts_get(TOKEN)
+    (ended,) = seen.calls
+    assert ended.attempts == 1
+    assert ended.error == "PlaidTimeoutError"
+    attempts = [e for e in seen.events if isinstance(e, AttemptEnded)]
+    assert [e.error for e in attempts] == ["PlaidTimeoutError"]
+
+
+async def test_with_no_observer_no_event_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cheap path: nobody listening, no report, nothing delivered."""
+    delivered: list[Event] = []
+    monkeypatch.setattr("plaid_async._observe.deliver", lambda obs, event: delivered.append(event))
+    transport = MockTransport(
+        lambda request: (200, {}, {"accounts": [], "item": None, "request_id": "r"})
+    )
+    async with PlaidClient(CLIENT_ID, SECRET, transport=transport) as client:
+        await client.accounts_get(TOKEN)
+        assert delivered == []
+        with observe(Recorder()):
+            await client.accounts_get(TOKEN)
+    assert len(delivered) == 4  # CallStarted, AttemptStarted, AttemptEnded, CallEnded

@@ -17,8 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plaid_async import AccountsGetResponse, PlaidAPIError, PlaidError, PlaidResponseError
-from plaid_async.errors import error_from_response
-from plaid_async.protocol import decode_response
+from plaid_async.protocol import decode_response, error_from_response
 from tests.samples import SECRET, TOKEN, response_doc
 
 JSON: st.SearchStrategy[Any] = st.recursive(

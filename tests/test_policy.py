@@ -16,8 +16,9 @@ from plaid_async import (
     PlaidTimeoutError,
     RetryPolicy,
 )
-from plaid_async.errors import error_from_response
+from plaid_async.deadline import Deadline
 from plaid_async.policy import RETRY_AFTER_CAP, is_transient
+from plaid_async.protocol import error_from_response
 from tests.samples import error_doc
 
 
@@ -127,9 +128,9 @@ class Attempts:
         self.calls = 0
         self.time_left: list[float | None] = []
 
-    async def __call__(self, time_left: float | None) -> str:
+    async def __call__(self, deadline: Deadline) -> str:
         self.calls += 1
-        self.time_left.append(time_left)
+        self.time_left.append(deadline.remaining())
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.failures:

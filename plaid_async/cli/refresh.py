@@ -21,7 +21,9 @@ import click
 from attrs import define, field, frozen
 
 from plaid_async import BatchSummary
+from plaid_async._compat import uncancel
 from plaid_async.client import DEFAULT_CONCURRENCY
+from plaid_async.endpoints import ACCOUNTS_BALANCE_GET_PATH, ACCOUNTS_GET_PATH
 
 from .credentials import Connection, base_url_option, make_client
 from .output import SetupError
@@ -51,7 +53,7 @@ class RefreshOptions:
 
     @property
     def endpoint(self) -> str:
-        return "/accounts/get" if self.cached else "/accounts/balance/get"
+        return ACCOUNTS_GET_PATH if self.cached else ACCOUNTS_BALANCE_GET_PATH
 
     def shared_limit(self, connection: Connection) -> SharedLimit | None:
         """The limiters on Redis for ``--redis-url``; None without it."""
@@ -130,19 +132,11 @@ async def fetch_all(
                 if not stop.forced:
                     raise
                 run.abandoned = display.last.in_flight
-                _uncancel()
+                uncancel(asyncio.current_task())  # the second signal's (3.11+ counts them)
     run.seconds = time.monotonic() - start
     run.retries = display.last.retried
     run.stopped_by = stop.signum
     return run
-
-
-def _uncancel() -> None:
-    """Take back the cancellation a second signal made (Python 3.11+ counts them)."""
-    task = asyncio.current_task()
-    uncancel = getattr(task, "uncancel", None)
-    if uncancel is not None:
-        uncancel()
 
 
 def run_refresh(options: RefreshOptions) -> int:

@@ -15,10 +15,11 @@ from typing import Any
 
 from attrs import frozen
 
+from ..endpoints import ACCOUNTS_BALANCE_GET_PATH
 from .catalog import BALANCE_ONLY_CODES, CATALOG, ITEM_STATE_CODES, error_body
 from .data import item_for, parse_access_token
-from .ratelimits import RateLimiter
-from .validation import ACCOUNTS_BALANCE_GET, ENDPOINT_OPTIONS, Rejected, Request, parse
+from .ratelimits import RateLimitCounter
+from .validation import ENDPOINT_OPTIONS, Rejected, Request, parse
 
 __all__ = ["Answer", "PlaidLogic", "fingerprint", "new_request_id"]
 
@@ -57,7 +58,7 @@ class PlaidLogic:
     def __init__(self, client_id: str, secret: str) -> None:
         self.client_id = client_id
         self.secret = secret
-        self.limiter: RateLimiter | None = None
+        self.limiter: RateLimitCounter | None = None
         self._item_errors: dict[str, str | None] = {}
 
     def set_item_error(self, access_token: str, code: str) -> None:
@@ -92,7 +93,7 @@ class PlaidLogic:
             if code is not None:
                 raise Rejected(code)
         if item_error is not None and (
-            path == ACCOUNTS_BALANCE_GET or item_error not in BALANCE_ONLY_CODES
+            path == ACCOUNTS_BALANCE_GET_PATH or item_error not in BALANCE_ONLY_CODES
         ):
             raise Rejected(item_error)
         sandbox_item = item_for(request.access_token)

@@ -17,8 +17,8 @@ from typing import Literal
 
 from attrs import field, frozen
 
+from ..endpoints import ACCOUNTS_BALANCE_GET_PATH
 from .catalog import CATALOG, RATE_LIMIT_CODES
-from .validation import ACCOUNTS_BALANCE_GET
 
 __all__ = [
     "FAULT_KINDS",
@@ -116,7 +116,7 @@ class Faults:
         if self.latency == "plaid":
             base = (
                 math.exp(_MU + _SIGMA * NormalDist().inv_cdf(u))
-                if path == ACCOUNTS_BALANCE_GET
+                if path == ACCOUNTS_BALANCE_GET_PATH
                 else 0.0
             )
         else:

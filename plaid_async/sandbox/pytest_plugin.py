@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
+from ..endpoints import ACCOUNTS_BALANCE_GET_PATH, ACCOUNTS_GET_PATH
+
 if TYPE_CHECKING:
     from plaid_async import PlaidClient, RetryPolicy
     from plaid_async.sandbox import SandboxServer
@@ -33,7 +35,7 @@ except ImportError:  # the fixtures then fail with a clear message when used
 
 __all__ = ["FAST_TIMEOUTS", "fast_retry", "plaid_client", "plaid_sandbox"]
 
-FAST_TIMEOUTS = {"/accounts/get": 2.0, "/accounts/balance/get": 2.0}
+FAST_TIMEOUTS = {ACCOUNTS_GET_PATH: 2.0, ACCOUNTS_BALANCE_GET_PATH: 2.0}
 """Per-attempt timeouts of ``plaid_client``: long for loopback, short for a stuck test."""
 
 _NEEDS_PYTEST_ASYNCIO = (

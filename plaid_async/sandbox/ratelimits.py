@@ -1,6 +1,7 @@
 """Plaid's per-Item and per-client rate limits, per endpoint, over a sliding minute.
 
-Off unless asked for. The presets are Plaid's published numbers (plaid-facts.md section 5);
+Off unless asked for. The presets are Plaid's published numbers
+(:data:`plaid_async.budgets.PUBLISHED_LIMITS`, the same the client's ``Budgets`` use);
 the codes are the ones Plaid answers with: ``ACCOUNTS_LIMIT`` on ``/accounts/get``,
 ``BALANCE_LIMIT`` (per Item) and ``ACCOUNTS_BALANCE_GET_LIMIT`` (per client) on
 ``/accounts/balance/get``. Only requests that were let through count against a limit.
@@ -10,15 +11,18 @@ from __future__ import annotations
 
 import math
 import time
-from collections import deque
 from collections.abc import Callable
 
 import attrs
 from attrs import field, frozen
 
-from .validation import ACCOUNTS_BALANCE_GET, ACCOUNTS_GET
+from ..budgets import PUBLISHED_LIMITS, PUBLISHED_WINDOW, Budget, SlidingLog
+from ..endpoints import ACCOUNTS_BALANCE_GET_PATH, ACCOUNTS_GET_PATH
 
-__all__ = ["RateLimiter", "RateLimits"]
+__all__ = ["RateLimitCounter", "RateLimiter", "RateLimits"]
+
+_SANDBOX = PUBLISHED_LIMITS["sandbox"]
+_PRODUCTION = PUBLISHED_LIMITS["production"]
 
 
 def _limit(_: object, attribute: object, value: int | None) -> None:
@@ -42,11 +46,19 @@ class RateLimits:
     The defaults are Plaid's Sandbox limits; :meth:`production` gives Production's.
     """
 
-    accounts_get_per_item: int | None = field(default=100, validator=_limit)
-    accounts_get_per_client: int | None = field(default=5_000, validator=_limit)
-    balance_per_item: int | None = field(default=25, validator=_limit)
-    balance_per_client: int | None = field(default=100, validator=_limit)
-    window: float = field(default=60.0, validator=_window)
+    accounts_get_per_item: int | None = field(
+        default=_SANDBOX.per_item[ACCOUNTS_GET_PATH], validator=_limit
+    )
+    accounts_get_per_client: int | None = field(
+        default=_SANDBOX.per_client[ACCOUNTS_GET_PATH], validator=_limit
+    )
+    balance_per_item: int | None = field(
+        default=_SANDBOX.per_item[ACCOUNTS_BALANCE_GET_PATH], validator=_limit
+    )
+    balance_per_client: int | None = field(
+        default=_SANDBOX.per_client[ACCOUNTS_BALANCE_GET_PATH], validator=_limit
+    )
+    window: float = field(default=PUBLISHED_WINDOW, validator=_window)
 
     @classmethod
     def sandbox(cls) -> RateLimits:
@@ -55,10 +67,10 @@ class RateLimits:
     @classmethod
     def production(cls) -> RateLimits:
         return cls(
-            accounts_get_per_item=15,
-            accounts_get_per_client=15_000,
-            balance_per_item=5,
-            balance_per_client=1_200,
+            accounts_get_per_item=_PRODUCTION.per_item[ACCOUNTS_GET_PATH],
+            accounts_get_per_client=_PRODUCTION.per_client[ACCOUNTS_GET_PATH],
+            balance_per_item=_PRODUCTION.per_item[ACCOUNTS_BALANCE_GET_PATH],
+            balance_per_client=_PRODUCTION.per_client[ACCOUNTS_BALANCE_GET_PATH],
         )
 
     @classmethod
@@ -93,17 +105,27 @@ class RateLimits:
 
     def rules(self, path: str) -> tuple[tuple[int | None, str], tuple[int | None, str]]:
         """``((per-Item limit, code), (per-client limit, code))`` for ``path``."""
-        if path == ACCOUNTS_BALANCE_GET:
+        if path == ACCOUNTS_BALANCE_GET_PATH:
             return (
                 (self.balance_per_item, "BALANCE_LIMIT"),
                 (self.balance_per_client, "ACCOUNTS_BALANCE_GET_LIMIT"),
             )
-        if path == ACCOUNTS_GET:
+        if path == ACCOUNTS_GET_PATH:
             return (
                 (self.accounts_get_per_item, "ACCOUNTS_LIMIT"),
                 (self.accounts_get_per_client, "ACCOUNTS_LIMIT"),
             )
         return ((None, ""), (None, ""))
+
+    def budgets(self, path: str) -> list[tuple[bool, Budget, str]]:
+        """The limits of a request to ``path`` as ``(per Item?, budget, error code)``, the
+        Item's first, as Plaid checks; a limit that is off is left out."""
+        item_rule, client_rule = self.rules(path)
+        return [
+            (per_item, Budget(limit, self.window, margin=0.0), code)
+            for per_item, (limit, code) in ((True, item_rule), (False, client_rule))
+            if limit is not None
+        ]
 
 
 _LIMIT_FIELDS = (
@@ -114,39 +136,35 @@ _LIMIT_FIELDS = (
 )
 
 
-class RateLimiter:
-    """Sliding-window counters, one per (endpoint, Item) and one per endpoint."""
+class RateLimitCounter:
+    """Counts the emulator's requests against its :class:`RateLimits` and says which are over.
+
+    The sliding window is the client's own (:class:`~plaid_async.budgets.SlidingLog`), each
+    limit a :class:`~plaid_async.Budget` with no margin: the emulator counts as Plaid does.
+    """
 
     def __init__(self, limits: RateLimits, clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = limits
-        self._clock = clock
-        self._hits: dict[tuple[str, str], deque[float]] = {}
-        self._last_sweep = clock()
+        self._log = SlidingLog(clock)
+        self._budgets: dict[str, list[tuple[bool, Budget, str]]] = {}
 
     def admit(self, path: str, item_key: str) -> str | None:
         """None if the request may go on (and it is counted), else the error code to answer."""
-        now = self._clock()
-        self._sweep(now)
-        item_rule, client_rule = self.limits.rules(path)
-        keys = ((path, item_key), (path, ""))
-        for (limit, code), key in zip((item_rule, client_rule), keys, strict=True):
-            if limit is not None and len(self._recent(key, now)) >= limit:
-                return code
-        for key in keys:
-            self._hits.setdefault(key, deque()).append(now)
-        return None
+        budgets = self._budgets.get(path)
+        if budgets is None:
+            budgets = self._budgets[path] = self.limits.budgets(path)
+        rules = [
+            (f"item:{path}:{item_key}" if per_item else path, budget)
+            for per_item, budget, _ in budgets
+        ]
+        refused = self._log.admit(rules)
+        return None if refused is None else budgets[refused][2]
 
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        hits = self._hits.get(key, deque())
-        while hits and hits[0] <= now - self.limits.window:
-            hits.popleft()
-        return hits
+    def __len__(self) -> int:
+        """How many counters are kept (one per endpoint, and per Item, with recent requests)."""
+        return len(self._log)
 
-    def _sweep(self, now: float) -> None:
-        """Forget keys with no hit in the window, so a run over a million Items stays small."""
-        if now - self._last_sweep < self.limits.window:
-            return
-        self._last_sweep = now
-        stale = [key for key, hits in self._hits.items() if not self._recent(key, now)]
-        for key in stale:
-            del self._hits[key]
+
+RateLimiter = RateLimitCounter
+"""The earlier name of :class:`RateLimitCounter` (not the client's
+:class:`~plaid_async.RateLimiter` protocol)."""

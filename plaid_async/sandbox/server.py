@@ -26,7 +26,7 @@ from .api import Answer, PlaidLogic, error_answer
 from .catalog import CATALOG
 from .data import SandboxItem, error_token, item_for, sandbox_token
 from .faults import Decision, FaultPlan, Faults
-from .ratelimits import RateLimiter, RateLimits
+from .ratelimits import RateLimitCounter, RateLimits
 from .stats import Stats, StatsRecorder
 from .wire import dumps
 
@@ -244,7 +244,7 @@ class SandboxServer:
         """Enforce ``rate_limits`` (counting afresh), or none with None."""
         if rate_limits is not None and not isinstance(rate_limits, RateLimits):
             raise TypeError(f"rate_limits must be a RateLimits, not {type(rate_limits).__name__}")
-        self._logic.limiter = None if rate_limits is None else RateLimiter(rate_limits)
+        self._logic.limiter = None if rate_limits is None else RateLimitCounter(rate_limits)
 
     @property
     def stats(self) -> Stats:

@@ -16,21 +16,19 @@ from typing import Any
 
 from attrs import frozen
 
+from ..endpoints import ACCOUNTS_BALANCE_GET_PATH, ACCOUNTS_GET_PATH
+
 __all__ = [
-    "ACCOUNTS_BALANCE_GET",
-    "ACCOUNTS_GET",
     "ENDPOINT_OPTIONS",
     "Rejected",
     "Request",
     "parse",
 ]
 
-ACCOUNTS_GET = "/accounts/get"
-ACCOUNTS_BALANCE_GET = "/accounts/balance/get"
 
 ENDPOINT_OPTIONS: Mapping[str, frozenset[str]] = {
-    ACCOUNTS_GET: frozenset({"account_ids"}),
-    ACCOUNTS_BALANCE_GET: frozenset({"account_ids", "min_last_updated_datetime"}),
+    ACCOUNTS_GET_PATH: frozenset({"account_ids"}),
+    ACCOUNTS_BALANCE_GET_PATH: frozenset({"account_ids", "min_last_updated_datetime"}),
 }
 """The endpoints and the ``options`` fields each accepts."""
 

@@ -7,7 +7,7 @@ import pytest
 
 from plaid_async import PlaidClient, RateLimitExceededError
 from plaid_async.sandbox import RateLimits, SandboxServer
-from plaid_async.sandbox.ratelimits import RateLimiter
+from plaid_async.sandbox.ratelimits import RateLimitCounter, RateLimiter
 from tests.sandbox.helpers import assert_accounts, assert_plaid_error, post
 
 BALANCE = "/accounts/balance/get"
@@ -142,7 +142,7 @@ class Clock:
 
 def test_the_window_slides() -> None:
     clock = Clock()
-    limiter = RateLimiter(RateLimits(balance_per_item=2, window=60.0), clock)
+    limiter = RateLimitCounter(RateLimits(balance_per_item=2, window=60.0), clock)
     assert limiter.admit(BALANCE, "a") is None
     clock.now += 30
     assert limiter.admit(BALANCE, "a") is None
@@ -155,7 +155,7 @@ def test_the_window_slides() -> None:
 def test_refused_requests_do_not_count() -> None:
     """A client that keeps calling while limited is let in once the window has passed."""
     clock = Clock()
-    limiter = RateLimiter(RateLimits(balance_per_item=1, window=10.0), clock)
+    limiter = RateLimitCounter(RateLimits(balance_per_item=1, window=10.0), clock)
     assert limiter.admit(BALANCE, "a") is None
     for _ in range(9):
         clock.now += 1
@@ -165,7 +165,7 @@ def test_refused_requests_do_not_count() -> None:
 
 
 def test_the_per_client_limit_counts_every_item() -> None:
-    limiter = RateLimiter(RateLimits(balance_per_item=None, balance_per_client=2), Clock())
+    limiter = RateLimitCounter(RateLimits(balance_per_item=None, balance_per_client=2), Clock())
     assert limiter.admit(BALANCE, "a") is None
     assert limiter.admit(BALANCE, "b") is None
     assert limiter.admit(BALANCE, "c") == "ACCOUNTS_BALANCE_GET_LIMIT"
@@ -175,9 +175,13 @@ def test_the_per_client_limit_counts_every_item() -> None:
 def test_old_items_are_forgotten() -> None:
     """A night over many Items keeps only the last minute's counters."""
     clock = Clock()
-    limiter = RateLimiter(RateLimits(), clock)
+    limiter = RateLimitCounter(RateLimits(), clock)
     for n in range(1000):
         limiter.admit(BALANCE, f"item-{n}")
     clock.now += 61
     limiter.admit(BALANCE, "late")
-    assert len(limiter._hits) == 2  # the late Item and the client's counter
+    assert len(limiter) == 2  # the late Item and the client's counter
+
+
+def test_the_old_name_of_the_counter_still_works() -> None:
+    assert RateLimiter is RateLimitCounter

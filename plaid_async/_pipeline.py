@@ -1,0 +1,213 @@
+"""One call, as a short sequence of named steps.
+
+A call (:meth:`Pipeline.call`) registers with the client, fixes its :class:`Deadline`, and
+hands its attempt to the retry policy. Each attempt (:meth:`_Call.attempt`) is three steps,
+each owned by its own module:
+
+1. wait for rate-limit budget within the deadline
+   (:func:`~plaid_async.ratelimit.wait_for_budget`);
+2. send one request through the transport, its timeout cut to the time left
+   (:meth:`~plaid_async.deadline.Deadline.attempt_timeout`,
+   :class:`~plaid_async.transport.Transport`);
+3. decode the answer into a response or a typed error
+   (:func:`~plaid_async.protocol.decode_response`).
+
+Each step tells the call's observers (:mod:`plaid_async.events`) when it starts and ends,
+through a :class:`~plaid_async._observe.CallReport`; with nobody listening there is none, and
+the steps run as they would without the event API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+
+from ._calls import CallTracker
+from ._observe import CallReport, ObserverList
+from ._redact import fingerprint
+from .deadline import Deadline
+from .endpoints import Endpoint
+from .errors import PlaidTimeoutError, RateLimitWaitTimeout
+from .models import AccountsBalanceGetRequest, AccountsGetRequest, AccountsGetResponse
+from .policy import RetryPolicy
+from .protocol import decode_response, encode_request
+from .ratelimit import RateLimiter, wait_for_budget
+from .transport import Request, Transport
+
+__all__ = ["Pipeline"]
+
+_Answer = tuple[int, Mapping[str, str], bytes]
+
+
+class Pipeline:
+    """What every call of one client shares: where and how to send, the policy, the limiter."""
+
+    def __init__(
+        self,
+        *,
+        transport: Transport,
+        base_url: str,
+        headers: Mapping[str, str],
+        secret: str,
+        retry: RetryPolicy,
+        rate_limiter: RateLimiter | None,
+        observers: ObserverList | None = None,
+    ) -> None:
+        self.transport = transport
+        self.base_url = base_url
+        self.headers = headers
+        self.secret = secret
+        self.retry = retry
+        self.rate_limiter = rate_limiter
+        self.observers = ObserverList() if observers is None else observers
+        self.calls = CallTracker()
+
+    async def call(
+        self,
+        endpoint: Endpoint,
+        request: AccountsGetRequest | AccountsBalanceGetRequest,
+        access_token: str,
+        attempt_timeout: float,
+        *,
+        extra_limiter: RateLimiter | None = None,
+        on_retry: Callable[[], object] | None = None,
+    ) -> AccountsGetResponse:
+        """One call: attempts under the retry policy until one settles it.
+
+        ``attempt_timeout`` is this call's per-attempt timeout, already checked;
+        ``extra_limiter`` a batch's own ``rate_limit``, waited on besides the client's.
+        """
+        call = _Call(self, endpoint, request, access_token, attempt_timeout, extra_limiter)
+        task = self.calls.enter()  # the call starts
+        report = call.report = self.observers.report(
+            endpoint.path, access_token, self.base_url + endpoint.path
+        )
+        try:
+            deadline = Deadline(self.retry.deadline)
+            response = await self.retry.call(  # each retry is scheduled in policy._before_retry
+                call.attempt,
+                endpoint=endpoint.path,
+                on_retry=on_retry,
+                deadline=deadline,
+                on_retry_scheduled=None if report is None else report.retry_scheduled,
+            )
+        except asyncio.CancelledError as exc:
+            closed = self.calls.closed_error(task)
+            if closed is None:
+                if report is not None:
+                    report.call_ended(error=exc)
+                raise
+        except BaseException as exc:
+            if report is not None:
+                report.call_ended(error=exc)
+            raise
+        else:
+            if report is not None:
+                report.call_ended(response)
+            return response
+        finally:
+            self.calls.leave(task)  # the call ends
+        if report is not None:
+            report.call_ended(error=closed)
+        raise closed  # outside the ``except``: the cancellation is not this error's context
+
+    async def aclose(self) -> None:
+        """End the calls in flight, then close the transport."""
+        await self.calls.close()
+        await self.transport.aclose()
+
+
+class _Call:
+    """One call's fixed parts, computed once for all its attempts."""
+
+    __slots__ = (
+        "attempt_timeout",
+        "body",
+        "endpoint",
+        "item_key",
+        "limiters",
+        "pipe",
+        "report",
+        "secrets",
+    )
+
+    def __init__(
+        self,
+        pipe: Pipeline,
+        endpoint: Endpoint,
+        request: AccountsGetRequest | AccountsBalanceGetRequest,
+        access_token: str,
+        attempt_timeout: float,
+        extra_limiter: RateLimiter | None,
+    ) -> None:
+        self.pipe = pipe
+        self.endpoint = endpoint
+        self.body = encode_request(request)
+        self.secrets = (pipe.secret, access_token)
+        self.attempt_timeout = attempt_timeout
+        limiters = [x for x in (pipe.rate_limiter, extra_limiter) if x is not None]
+        self.limiters = limiters
+        self.item_key = fingerprint(access_token) if limiters else ""
+        self.report: CallReport | None = None
+
+    async def attempt(self, deadline: Deadline) -> AccountsGetResponse:
+        """One attempt: wait for budget, send, decode."""
+        report = self.report
+        if self.limiters:
+            if report is None:
+                await wait_for_budget(self.limiters, self.endpoint.path, self.item_key, deadline)
+            else:
+                await self.wait_reported(report, deadline)
+        timeout = deadline.attempt_timeout(self.attempt_timeout)  # raises past the deadline
+        if report is not None:
+            return await self.send_and_decode_reported(report, timeout, deadline)
+        status, headers, body = await self.send(timeout, deadline)
+        return decode_response(
+            status, headers, body, self.endpoint.response_type, secrets=self.secrets
+        )
+
+    async def wait_reported(self, report: CallReport, deadline: Deadline) -> None:
+        """:func:`~plaid_async.ratelimit.wait_for_budget`, its start and end told."""
+        report.wait_started()
+        try:
+            await wait_for_budget(self.limiters, self.endpoint.path, self.item_key, deadline)
+        except RateLimitWaitTimeout:
+            report.wait_ended("timeout")
+            raise
+        except asyncio.CancelledError:
+            report.wait_ended("cancelled")
+            raise
+        except BaseException:
+            report.wait_ended("error")
+            raise
+        report.wait_ended("acquired")
+
+    async def send_and_decode_reported(
+        self, report: CallReport, timeout: float, deadline: Deadline
+    ) -> AccountsGetResponse:
+        """:meth:`send` and decode, the attempt's start and end (and its status) told."""
+        report.attempt_started(timeout)
+        status = None
+        try:
+            status, headers, body = await self.send(timeout, deadline)
+            response = decode_response(
+                status, headers, body, self.endpoint.response_type, secrets=self.secrets
+            )
+        except BaseException as exc:
+            report.attempt_ended(status, error=exc)
+            raise
+        report.attempt_ended(status, response)
+        return response
+
+    async def send(self, timeout: float, deadline: Deadline) -> _Answer:
+        """One request through the transport, within ``timeout``."""
+        pipe = self.pipe
+        request = Request(
+            "POST", pipe.base_url + self.endpoint.path, pipe.headers, self.body, timeout
+        )
+        try:
+            return await pipe.transport.send(request)
+        except PlaidTimeoutError as exc:
+            if timeout < self.attempt_timeout:  # the deadline cut this attempt short
+                raise deadline.passed(" during an attempt") from exc
+            raise
