@@ -165,16 +165,10 @@ class OpenTelemetryObserver:
     # -- the call ------------------------------------------------------------------------------
 
     def _call_started(self, event: CallStarted) -> None:
-        address, port = _server(event.url)
         span = self._tracer.start_span(
             f"plaid {event.endpoint}",
             kind=SpanKind.INTERNAL,
-            attributes={
-                "plaid.endpoint": event.endpoint,
-                "plaid.item.fingerprint": event.item,
-                "server.address": address,
-                "server.port": port,
-            },
+            attributes={"plaid.endpoint": event.endpoint, "plaid.item.fingerprint": event.item},
         )
         token = context.attach(trace.set_span_in_context(span))
         self._calls[event.call_id] = _Call(span, token, event.url)
@@ -195,15 +189,15 @@ class OpenTelemetryObserver:
             _detach(token)
         try:
             span = call.span
-            span.set_attribute("plaid.outcome", event.outcome)
-            span.set_attribute("plaid.attempts", event.attempts)
-            _set_answer(span, event.status, event.request_id, event.error_code)
+            attributes = _answer(event.status, event.request_id, event.error_code)
+            attributes["plaid.outcome"] = event.outcome
+            attributes["plaid.attempts"] = event.attempts
             labels = {"plaid.endpoint": event.endpoint, "plaid.outcome": event.outcome}
             self._call_attempts.record(event.attempts, labels)
             if event.error is not None:
-                labels["error.type"] = event.error
-                span.set_attribute("error.type", event.error)
+                labels["error.type"] = attributes["error.type"] = event.error
                 span.set_status(Status(StatusCode.ERROR, event.error))
+            span.set_attributes(attributes)
             self._call_duration.record(event.duration, labels)
             self._active.add(-1, {"plaid.endpoint": event.endpoint})
             span.end()
@@ -223,7 +217,6 @@ class OpenTelemetryObserver:
             "server.port": port,
             "url.full": call.url,
             "plaid.endpoint": event.endpoint,
-            "plaid.item.fingerprint": event.item,
             "plaid.attempt": event.attempt,
             "plaid.timeout": event.timeout,
         }
@@ -245,7 +238,7 @@ class OpenTelemetryObserver:
         span, token = call.attempt_span, call.attempt_token
         call.attempt_span = call.attempt_token = None
         try:
-            _set_answer(span, event.status, event.request_id, event.error_code)
+            attributes = _answer(event.status, event.request_id, event.error_code)
             address, port = _server(call.url)
             labels: dict[str, str | int] = {
                 "http.request.method": "POST",
@@ -256,7 +249,7 @@ class OpenTelemetryObserver:
             if event.status is not None:
                 labels["http.response.status_code"] = event.status
             if event.outcome == "cancelled":
-                span.set_attribute("plaid.outcome", "cancelled")
+                attributes["plaid.outcome"] = "cancelled"
             elif event.error is not None:
                 # The HTTP conventions: the status code when an error status came, else the
                 # exception's class.
@@ -265,9 +258,10 @@ class OpenTelemetryObserver:
                     if event.status is not None and event.status >= 400
                     else event.error
                 )
-                labels["error.type"] = error_type
-                span.set_attribute("error.type", error_type)
+                labels["error.type"] = attributes["error.type"] = error_type
                 span.set_status(Status(StatusCode.ERROR, event.error))
+            if attributes:
+                span.set_attributes(attributes)
             if event.status == 429:
                 rate_labels = {"plaid.endpoint": event.endpoint}
                 if event.error_code is not None:
@@ -324,15 +318,18 @@ class OpenTelemetryObserver:
             _detach(token)
 
 
-def _set_answer(
-    span: trace.Span, status: int | None, request_id: str | None, error_code: str | None
-) -> None:
+def _answer(
+    status: int | None, request_id: str | None, error_code: str | None
+) -> dict[str, str | int]:
+    """The attributes of an answer, those it has."""
+    attributes: dict[str, str | int] = {}
     if status is not None:
-        span.set_attribute("http.response.status_code", status)
+        attributes["http.response.status_code"] = status
     if request_id is not None:
-        span.set_attribute("plaid.request_id", request_id)
+        attributes["plaid.request_id"] = request_id
     if error_code is not None:
-        span.set_attribute("plaid.error_code", error_code)
+        attributes["plaid.error_code"] = error_code
+    return attributes
 
 
 def _detach(token: Token[context.Context] | None) -> None:
