@@ -106,11 +106,13 @@ class ObserverList:
                 return
         raise ValueError("remove_observer: that observer is not registered on this client")
 
-    def report(self, endpoint: str, access_token: str, url: str) -> CallReport | None:
-        """The events of a call that starts now, or None if nobody is listening."""
+    def report(self, endpoint: str, access_token: str, base_url: str) -> CallReport | None:
+        """The events of a call to ``base_url + endpoint`` that starts now, or None if nobody
+        is listening (the one question a call asks of the event API when nobody is)."""
         scoped = scoped_observers()
         if not scoped and not self._observers:
             return None
+        url = base_url + endpoint
         return CallReport(self._observers + scoped, endpoint, fingerprint(access_token), url)
 
 

@@ -79,9 +79,7 @@ class Pipeline:
         """
         call = _Call(self, endpoint, request, access_token, attempt_timeout, extra_limiter)
         task = self.calls.enter()  # the call starts
-        report = call.report = self.observers.report(
-            endpoint.path, access_token, self.base_url + endpoint.path
-        )
+        report = call.report = self.observers.report(endpoint.path, access_token, self.base_url)
         try:
             deadline = Deadline(self.retry.deadline)
             response = await self.retry.call(  # each retry is scheduled in policy._before_retry

@@ -174,9 +174,8 @@ def observe(observer: ObserverT) -> Iterator[ObserverT]:
         _scoped.reset(token)
 
 
-def scoped_observers() -> tuple[Observer, ...]:
-    """The observers :func:`observe` registered for the current context."""
-    return _scoped.get()
+scoped_observers: Callable[[], tuple[Observer, ...]] = _scoped.get
+"""The observers :func:`observe` registered for the current context."""
 
 
 @define(eq=False)

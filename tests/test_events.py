@@ -38,7 +38,8 @@ from plaid_async.protocol import error_from_response
 from plaid_async.testing import MockTransport, Request
 from tests.samples import CLIENT_ID, SECRET, TOKEN, error_doc
 
-URL = "https://sandbox.plaid.com/accounts/get"
+BASE = "https://sandbox.plaid.com"
+URL = BASE + "/accounts/get"
 
 
 def api_error(status: int, error_type: str, code: str) -> Exception:
@@ -205,7 +206,7 @@ def test_call_ids_tell_calls_apart() -> None:
 
 
 def test_nobody_listening_means_no_report() -> None:
-    assert ObserverList().report("/accounts/get", TOKEN, URL) is None
+    assert ObserverList().report("/accounts/get", TOKEN, BASE) is None
 
 
 def test_observe_reaches_calls_in_its_block_and_its_tasks_only() -> None:
@@ -213,13 +214,13 @@ def test_observe_reaches_calls_in_its_block_and_its_tasks_only() -> None:
 
     async def main() -> None:
         with observe(Recorder()) as seen:
-            inside = observers.report("/accounts/get", TOKEN, URL)
+            inside = observers.report("/accounts/get", TOKEN, BASE)
 
             async def in_a_task() -> CallReport | None:
-                return observers.report("/accounts/get", TOKEN, URL)
+                return observers.report("/accounts/get", TOKEN, BASE)
 
             from_task = await asyncio.create_task(in_a_task())
-        outside = observers.report("/accounts/get", TOKEN, URL)
+        outside = observers.report("/accounts/get", TOKEN, BASE)
         assert inside is not None
         assert from_task is not None
         assert outside is None
@@ -234,8 +235,8 @@ def test_observe_blocks_nest_and_add_to_the_clients_observers() -> None:
     observers = ObserverList([on_client])
     with observe(outer):
         with observe(inner):
-            observers.report("/accounts/get", TOKEN, URL)
-        observers.report("/accounts/get", TOKEN, URL)
+            observers.report("/accounts/get", TOKEN, BASE)
+        observers.report("/accounts/get", TOKEN, BASE)
     assert (len(on_client.events), len(outer.events), len(inner.events)) == (2, 2, 1)
 
 
@@ -352,6 +353,9 @@ async def test_the_pipeline_reports_a_retried_call_through_any_transport() -> No
         "AttemptEnded",
         "CallEnded",
     ]
+    started = seen.events[0]
+    assert isinstance(started, CallStarted)
+    assert started.url == URL
     (ended,) = seen.calls
     assert (ended.attempts, ended.status, ended.request_id) == (2, 200, "req-ok")
     assert ended.item == hashlib.sha256(TOKEN.encode()).hexdigest()
