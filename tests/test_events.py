@@ -361,7 +361,7 @@ async def test_the_pipeline_reports_a_retried_call_through_any_transport() -> No
     assert ended.item == hashlib.sha256(TOKEN.encode()).hexdigest()
 
 
-async def test_a_call_past_its_deadline_before_sending_reports_no_attempt() -> None:
+async def test_the_deadline_ends_the_attempt_in_flight_and_no_other_starts() -> None:
     async def slow(request: Request) -> tuple[int, dict[str, str], object]:
         await asyncio.sleep(1)
         raise AssertionError("not reached: the attempt times out first")
