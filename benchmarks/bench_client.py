@@ -6,6 +6,13 @@ else) is the clients' alone. Each round runs every client once, in a rotating or
 N requests at the same concurrency; the figures are medians over the rounds, because the machine
 is shared and noisy, and the ratios are taken within each round before their median.
 
+``--concurrency 16 64`` (the default) measures at 16 and at 64 calls in flight: at 64 the event
+loop has many more callbacks, timers and connections to juggle per wake-up, and costs that do
+not show in an instruction count (timers, context switches, cache misses) show in CPU time.
+``--before DIR`` adds "plaid-async before": the plaid-async of another checkout (``DIR`` put
+first on ``PYTHONPATH``, e.g. an unpacked ``git archive`` of the commit before a change), run
+in the same rounds, so that a change is measured before and after in one run.
+
 Then the cost of parsing a 3-account and a 100-account response body, bytes to objects:
 plaid-async's ``decode_response`` (JSON with exact Decimals, then the typed models), ``json.loads``
 alone, and plaid-python's ``ApiClient.deserialize`` (what its ``call_api`` runs on a response:
@@ -235,11 +242,23 @@ RUNNERS: Mapping[str, Callable[[str, int, int], Measured]] = {
 }
 
 
-def _child(*args: str) -> Any:
-    """Run ``--child args`` in a fresh interpreter; what it printed, as JSON."""
+BEFORE = "plaid-async before"
+"""The plaid-async client of another checkout (``--before``), found in ``BEFORE_PATH``."""
+BEFORE_PATH: str | None = None
+
+
+def _child(*args: str, path: str | None = None) -> Any:
+    """Run ``--child args`` in a fresh interpreter, with ``path`` first on ``PYTHONPATH`` if
+    given; what it printed, as JSON."""
     command = [sys.executable, __file__, "--child", *args]
+    env = None
+    if path is not None:
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([path, os.environ.get("PYTHONPATH", "")]),
+        }
     out = subprocess.run(  # noqa: S603
-        command, check=True, capture_output=True, text=True, preexec_fn=_pin(CLIENT_CPU)
+        command, check=True, capture_output=True, text=True, preexec_fn=_pin(CLIENT_CPU), env=env
     ).stdout
     return json.loads(out)
 
@@ -251,7 +270,13 @@ def http_rounds(
     for r in range(rounds):
         order = list(clients[r % len(clients) :]) + list(clients[: r % len(clients)])
         for name in order:
-            wall, cpu = _child("http", name, url, str(n), str(concurrency))
+            if name == BEFORE:
+                measured = _child(
+                    "http", "plaid-async", url, str(n), str(concurrency), path=BEFORE_PATH
+                )
+            else:
+                measured = _child("http", name, url, str(n), str(concurrency))
+            wall, cpu = measured
             results[name].append((wall, cpu))
         summary = ", ".join(f"{name} {results[name][-1][1] / n * 1e6:.0f} us" for name in clients)
         print(f"  round {r + 1}/{rounds}: CPU per request: {summary}", flush=True)
@@ -360,7 +385,13 @@ def report_http(results: Mapping[str, list[Measured]], n: int, concurrency: int)
         ratio, spread = _ratios(cpu["plaid-async"], cpu["raw aiohttp"])
         print(f"  plaid-async / raw aiohttp CPU:  {ratio:.2f}x ({spread}; target <= 1.15x)")
         if ratio > TARGET_VS_RAW:
-            failures.append(f"plaid-async/raw aiohttp {ratio:.3f}x")
+            failures.append(f"plaid-async/raw aiohttp {ratio:.3f}x at {concurrency}")
+    if BEFORE in cpu and "raw aiohttp" in cpu:
+        ratio, spread = _ratios(cpu[BEFORE], cpu["raw aiohttp"])
+        print(f"  plaid-async before / raw aiohttp CPU: {ratio:.2f}x ({spread})")
+    if BEFORE in cpu and "plaid-async" in cpu:
+        ratio, spread = _ratios(cpu["plaid-async"], cpu[BEFORE])
+        print(f"  plaid-async / plaid-async before CPU: {ratio:.2f}x ({spread})")
     if "plaid-async" in cpu and "plaid-python" in cpu:
         ratio, spread = _ratios(cpu["plaid-python"], cpu["plaid-async"])
         print(f"  plaid-python / plaid-async CPU: {ratio:.1f}x ({spread}; target >= 8x)")
@@ -405,7 +436,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", "--requests", type=int, default=3000, help="calls per run")
-    parser.add_argument("-c", "--concurrency", type=int, default=16, help="calls in flight")
+    parser.add_argument(
+        "-c", "--concurrency", type=int, nargs="+", default=[16, 64], help="calls in flight"
+    )
+    parser.add_argument(
+        "--before",
+        metavar="CHECKOUT",
+        help="also run the plaid-async of this directory (a checkout of another commit)",
+    )
     parser.add_argument("-r", "--rounds", type=int, default=7, help="runs of each client")
     parser.add_argument(
         "--clients", nargs="+", choices=CLIENTS, default=list(CLIENTS), help="HTTP clients to run"
@@ -423,12 +461,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         CLIENT_CPU = SERVER_CPU = None
     if args.quick:
         args.requests, args.rounds = 600, 3
+    clients = list(args.clients)
+    if args.before:
+        global BEFORE_PATH
+        BEFORE_PATH = os.path.abspath(args.before)
+        found = subprocess.run(
+            [sys.executable, "-c", "import plaid_async; print(plaid_async.__file__)"],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=os.path.dirname(os.path.abspath(__file__)),
+            env={**os.environ, "PYTHONPATH": BEFORE_PATH},
+        ).stdout.strip()
+        if not found.startswith(BEFORE_PATH):
+            parser.error(f"--before {args.before}: plaid_async comes from {found} instead")
+        print(f"plaid-async before: {found}")
+        clients.insert(1, BEFORE)
     failures: list[str] = []
     if not args.no_http:
         with emulator() as url:
             print(f"emulator at {url}; {args.rounds} rounds", flush=True)
-            results = http_rounds(url, args.requests, args.concurrency, args.rounds, args.clients)
-        failures += report_http(results, args.requests, args.concurrency)
+            for concurrency in args.concurrency:
+                print(f"concurrency {concurrency}:", flush=True)
+                results = http_rounds(url, args.requests, concurrency, args.rounds, clients)
+                failures += report_http(results, args.requests, concurrency)
     if not args.no_parse:
         budget = 0.05 if args.quick else 0.2
         failures += report_parse(parse_rounds(args.rounds, budget))

@@ -14,7 +14,7 @@ each owned by its own module:
 
 Each step tells the call's observers (:mod:`plaid_async.events`) when it starts and ends,
 through a :class:`~plaid_async._observe.CallReport`; with nobody listening there is none, and
-the steps run as they would without the event API.
+each of those moments costs one ``if``.
 """
 
 from __future__ import annotations
@@ -78,17 +78,34 @@ class Pipeline:
         ``extra_limiter`` a batch's own ``rate_limit``, waited on besides the client's.
         """
         call = _Call(self, endpoint, request, access_token, attempt_timeout, extra_limiter)
+        del request  # encoded: not kept alive for the call's length
+        retry = self.retry
         task = self.calls.enter()  # the call starts
-        report = call.report = self.observers.report(endpoint.path, access_token, self.base_url)
+        report = None
         try:
-            deadline = Deadline(self.retry.deadline)
-            response = await self.retry.call(  # each retry is scheduled in policy._before_retry
+            report = call.report = self.observers.report(endpoint.path, access_token, self.base_url)
+            deadline = Deadline(retry.deadline)
+            try:
+                response = await call.attempt(deadline)  # the first attempt: most calls' only one
+            except Exception as exc:  # never BaseException: cancellation is not a failure
+                if not retry.retries(exc):
+                    raise
+                failure = exc
+            else:
+                if report is not None:
+                    report.call_ended(response)
+                return response
+            response = await retry.retry_after(  # each retry is scheduled in policy._before_retry
+                failure,
                 call.attempt,
                 endpoint=endpoint.path,
                 on_retry=on_retry,
                 deadline=deadline,
                 on_retry_scheduled=None if report is None else report.retry_scheduled,
             )
+            if report is not None:
+                report.call_ended(response)
+            return response
         except asyncio.CancelledError as exc:
             closed = self.calls.closed_error(task)
             if closed is None:
@@ -99,10 +116,6 @@ class Pipeline:
             if report is not None:
                 report.call_ended(error=exc)
             raise
-        else:
-            if report is not None:
-                report.call_ended(response)
-            return response
         finally:
             self.calls.leave(task)  # the call ends
         if report is not None:
@@ -119,6 +132,7 @@ class _Call:
     """One call's fixed parts, computed once for all its attempts."""
 
     __slots__ = (
+        "access_token",
         "attempt_timeout",
         "body",
         "endpoint",
@@ -126,7 +140,7 @@ class _Call:
         "limiters",
         "pipe",
         "report",
-        "secrets",
+        "url",
     )
 
     def __init__(
@@ -140,10 +154,11 @@ class _Call:
     ) -> None:
         self.pipe = pipe
         self.endpoint = endpoint
+        self.url = pipe.base_url + endpoint.path
         self.body = encode_request(request)
-        self.secrets = (pipe.secret, access_token)
+        self.access_token = access_token
         self.attempt_timeout = attempt_timeout
-        limiters = [x for x in (pipe.rate_limiter, extra_limiter) if x is not None]
+        limiters = tuple(x for x in (pipe.rate_limiter, extra_limiter) if x is not None)
         self.limiters = limiters
         self.item_key = fingerprint(access_token) if limiters else ""
         self.report: CallReport | None = None
@@ -158,11 +173,30 @@ class _Call:
                 await self.wait_reported(report, deadline)
         timeout = deadline.attempt_timeout(self.attempt_timeout)  # raises past the deadline
         if report is not None:
-            return await self.send_and_decode_reported(report, timeout, deadline)
-        status, headers, body = await self.send(timeout, deadline)
-        return decode_response(
-            status, headers, body, self.endpoint.response_type, secrets=self.secrets
-        )
+            report.attempt_started(timeout)
+        pipe = self.pipe
+        request = Request("POST", self.url, pipe.headers, self.body, timeout)
+        try:
+            try:
+                status, headers, body = await pipe.transport.send(request)
+            except PlaidTimeoutError as exc:
+                if timeout < self.attempt_timeout:  # the deadline cut this attempt short
+                    raise deadline.passed(" during an attempt") from exc
+                raise
+            response = decode_response(
+                status,
+                headers,
+                body,
+                self.endpoint.response_type,
+                secrets=(pipe.secret, self.access_token),
+            )
+        except BaseException as exc:  # an error answer carries its own status
+            if report is not None:
+                report.attempt_ended(None, error=exc)
+            raise
+        if report is not None:
+            report.attempt_ended(status, response)
+        return response
 
     async def wait_reported(self, report: CallReport, deadline: Deadline) -> None:
         """:func:`~plaid_async.ratelimit.wait_for_budget`, its start and end told."""
@@ -179,33 +213,3 @@ class _Call:
             report.wait_ended("error")
             raise
         report.wait_ended("acquired")
-
-    async def send_and_decode_reported(
-        self, report: CallReport, timeout: float, deadline: Deadline
-    ) -> AccountsGetResponse:
-        """:meth:`send` and decode, the attempt's start and end (and its status) told."""
-        report.attempt_started(timeout)
-        status = None
-        try:
-            status, headers, body = await self.send(timeout, deadline)
-            response = decode_response(
-                status, headers, body, self.endpoint.response_type, secrets=self.secrets
-            )
-        except BaseException as exc:
-            report.attempt_ended(status, error=exc)
-            raise
-        report.attempt_ended(status, response)
-        return response
-
-    async def send(self, timeout: float, deadline: Deadline) -> _Answer:
-        """One request through the transport, within ``timeout``."""
-        pipe = self.pipe
-        request = Request(
-            "POST", pipe.base_url + self.endpoint.path, pipe.headers, self.body, timeout
-        )
-        try:
-            return await pipe.transport.send(request)
-        except PlaidTimeoutError as exc:
-            if timeout < self.attempt_timeout:  # the deadline cut this attempt short
-                raise deadline.passed(" during an attempt") from exc
-            raise

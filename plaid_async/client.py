@@ -206,9 +206,11 @@ class PlaidClient:
         :param timeout: this call's per-attempt timeout in seconds.
         """
         options = None if account_ids is None else AccountsGetRequestOptions(account_ids)
-        request = AccountsGetRequest(access_token, options=options)
-        return await self._pipeline.call(
-            ACCOUNTS_GET, request, access_token, self._attempt_timeout(ACCOUNTS_GET, timeout)
+        return await self._pipeline.call(  # the request is the pipeline's alone: see its del
+            ACCOUNTS_GET,
+            AccountsGetRequest(access_token, options=options),
+            access_token,
+            self._attempt_timeout(ACCOUNTS_GET, timeout),
         )
 
     async def accounts_balance_get(
@@ -231,10 +233,9 @@ class PlaidClient:
         options = None
         if account_ids is not None or min_last_updated_datetime is not None:
             options = AccountsBalanceGetRequestOptions(account_ids, min_last_updated_datetime)
-        request = AccountsBalanceGetRequest(access_token, options=options)
         return await self._pipeline.call(
             ACCOUNTS_BALANCE_GET,
-            request,
+            AccountsBalanceGetRequest(access_token, options=options),
             access_token,
             self._attempt_timeout(ACCOUNTS_BALANCE_GET, timeout),
         )
@@ -316,10 +317,9 @@ class PlaidClient:
         batch_limiter = as_rate_limiter(rate_limit)
 
         def call(token: str, on_retry: Callable[[], None]) -> Awaitable[AccountsGetResponse]:
-            request = make_request(token)  # a bad token raises here, before anything is sent
             return self._pipeline.call(
                 endpoint,
-                request,
+                make_request(token),  # a bad token raises here, before anything is sent
                 token,
                 attempt_timeout,
                 extra_limiter=batch_limiter,

@@ -163,9 +163,39 @@ class RetryPolicy:
         try:
             return await attempt(deadline)
         except Exception as exc:  # never BaseException: cancellation is not a failure
-            if self.max_attempts == 1 or not self.should_retry(exc):
+            if not self.retries(exc):
                 raise
-            first: Exception | None = exc
+            failure = exc
+        return await self.retry_after(
+            failure,
+            attempt,
+            endpoint=endpoint,
+            on_retry=on_retry,
+            deadline=deadline,
+            on_retry_scheduled=on_retry_scheduled,
+        )
+
+    def retries(self, exc: BaseException) -> bool:
+        """Whether a first attempt that failed with ``exc`` is tried again."""
+        return self.max_attempts > 1 and self.should_retry(exc)
+
+    async def retry_after(
+        self,
+        failure: Exception,
+        attempt: Callable[[Deadline], Awaitable[T]],
+        *,
+        endpoint: str,
+        on_retry: Callable[[], object] | None,
+        deadline: Deadline,
+        on_retry_scheduled: Callable[[float, BaseException | None], object] | None = None,
+    ) -> T:
+        """Go on after a first attempt that failed with ``failure`` (one that :meth:`retries`):
+        tenacity replays it as its own first attempt, then retries as the policy says.
+
+        Apart from :meth:`call` so that a call's first attempt (most calls' only one) makes
+        none of the closures below: they and their cells would live as long as the call.
+        """
+        first: Exception | None = failure
 
         async def run() -> T:
             nonlocal first

@@ -158,6 +158,7 @@ class AiohttpTransport:
         self._ssl: ssl.SSLContext = check_ssl_context(ssl_context) or _verified_context()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
 
     @property
     def closed(self) -> bool:
@@ -188,22 +189,26 @@ class AiohttpTransport:
 
     async def send(self, request: Request) -> RawResponse:
         """POST the request's body and read the whole answer within its timeout."""
-        url, headers, body, timeout = request.url, request.headers, request.body, request.timeout
+        timeout = request.timeout
         session = self._get_session()
-        client_timeout = aiohttp.ClientTimeout(
-            total=timeout, sock_connect=min(self._connect_timeout, timeout)
-        )
+        client_timeout = self._timeouts.get(timeout) or self._client_timeout(timeout)
         try:
             async with session.post(
-                url,
-                data=body,
-                headers=headers,
+                request.url,
+                data=request.body,
+                headers=request.headers,
                 timeout=client_timeout,
                 allow_redirects=False,
                 raise_for_status=False,  # a session of the user's may say otherwise
                 ssl=self._ssl,
             ) as resp:
-                content = await self._read_capped(resp)
+                length = resp.content_length
+                if length is None or "Content-Encoding" in resp.headers:
+                    content = await self._read_capped(resp)
+                elif length > self._max_response_bytes:
+                    raise self._too_large(resp.status)
+                else:  # the parser reads exactly ``length`` bytes, none decompressed
+                    content = await resp.read()
                 return RawResponse(resp.status, resp.headers, content)
         except aiohttp.ClientConnectorCertificateError as exc:
             # It will not verify on the next try either: not retried.
@@ -234,11 +239,21 @@ class AiohttpTransport:
         finally:
             error.__context__ = None
 
+    def _client_timeout(self, timeout: float) -> aiohttp.ClientTimeout:
+        """aiohttp's timeouts of an attempt: ``timeout`` in all, and the connect timeout within
+        it. Kept for the few values that recur (each endpoint's timeout): making one per
+        request is a frozen dataclass built through ``object.__setattr__``."""
+        client_timeout = aiohttp.ClientTimeout(
+            total=timeout, sock_connect=min(self._connect_timeout, timeout)
+        )
+        if len(self._timeouts) < 16:
+            self._timeouts[timeout] = client_timeout
+        return client_timeout
+
     async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:
-        """The decoded body, or a :class:`PlaidResponseError` once it passes the cap."""
+        """A body of unknown decoded size (compressed, or chunked), read up to the cap: a
+        :class:`PlaidResponseError` once it passes."""
         cap = self._max_response_bytes
-        if not resp.headers.get("Content-Encoding") and (resp.content_length or 0) > cap:
-            raise self._too_large(resp.status)
         chunks: list[bytes] = []
         size = 0
         async for chunk in resp.content.iter_chunked(_CHUNK):

@@ -347,3 +347,38 @@ async def test_the_deadline_counts_the_first_attempt() -> None:
     with pytest.raises(PlaidConnectionError, match="slow, then reset"):
         await policy_.call(attempts, endpoint="/accounts/get")
     assert attempts.calls == 1
+
+
+async def test_the_pipeline_sets_up_tenacity_only_after_a_retryable_first_failure(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The client runs a call's first attempt itself (no RetryPolicy.call layer, none of its
+    closures); a retryable first failure still goes to the policy, logged and counted once."""
+    from plaid_async import PlaidClient
+    from plaid_async.testing import MockTransport
+    from tests.samples import response_doc
+
+    answers: list[tuple[int, dict[str, str], Any]] = [(200, {}, response_doc())]
+    transport = MockTransport(lambda request: answers.pop(0))
+    fast = RetryPolicy(max_attempts=3, wait_initial=0.001, wait_max=0.001)
+    async with PlaidClient("id", "secret", retry=fast, transport=transport) as client:
+        with monkeypatch.context() as patched:
+            patched.setattr(policy, "AsyncRetrying", _NoTenacity)
+            await client.accounts_get("access-sandbox-1")
+        answers[:] = [(500, {}, "<html>bad gateway</html>"), (200, {}, response_doc())]
+        with caplog.at_level(logging.WARNING, logger="plaid_async"):
+            await client.accounts_get("access-sandbox-1")
+    assert len(transport.requests) == 3
+    assert len([r for r in caplog.records if r.name == "plaid_async"]) == 1
+
+
+def test_the_first_attempt_path_makes_no_closure_cells() -> None:
+    """A variable a nested function uses is a cell made on entry, alive as long as the call:
+    with 64 calls in flight, such per-call objects are what the garbage collector keeps
+    promoting (docs/performance.md). The closures live in ``retry_after``, entered only on a
+    retry."""
+    from plaid_async._pipeline import Pipeline, _Call
+
+    for function in (RetryPolicy.call, Pipeline.call, _Call.attempt):
+        assert function.__code__.co_cellvars == (), function.__qualname__
+    assert RetryPolicy.retry_after.__code__.co_cellvars != ()  # where they went

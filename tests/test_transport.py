@@ -47,3 +47,30 @@ async def test_a_session_passed_in_is_used_and_not_closed(mocked: Any) -> None:
             await c.accounts_get(TOKEN)
         assert not session.closed
     assert len(mocked.requests) == 1
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+async def test_a_body_of_known_length_is_read_whole_up_to_the_cap(mocked: Any, extra: int) -> None:
+    body = b'{"x": "' + b"a" * 100 + b'"}'
+    mocked.post(GET, body=body, headers={"Content-Length": str(len(body))})
+    transport = AiohttpTransport(max_response_bytes=len(body) - extra)
+    try:
+        if extra:
+            with pytest.raises(PlaidResponseError, match="byte cap"):
+                await transport.send(Request("POST", GET, {}, b"{}", 5.0))
+        else:
+            assert (await transport.send(Request("POST", GET, {}, b"{}", 5.0))).body == body
+    finally:
+        await transport.aclose()
+
+
+def test_the_aiohttp_timeouts_of_a_recurring_attempt_timeout_are_made_once() -> None:
+    transport = AiohttpTransport(connect_timeout=5.0)
+    first = transport._client_timeout(10.0)
+    assert (first.total, first.sock_connect) == (10.0, 5.0)
+    assert transport._timeouts[10.0] is first
+    short = transport._client_timeout(2.0)
+    assert (short.total, short.sock_connect) == (2.0, 2.0)  # connecting fits in the attempt
+    for n in range(100):  # deadline-cut timeouts vary: the cache stays small
+        transport._client_timeout(1.0 + n / 1000)
+    assert len(transport._timeouts) == 16
