@@ -1,8 +1,9 @@
 """One call, as a short sequence of named steps.
 
-A call (:meth:`Pipeline.call`) registers with the client, fixes its :class:`Deadline`, and
-hands its attempt to the retry policy. Each attempt (:meth:`_Call.attempt`) is three steps,
-each owned by its own module:
+A call (:meth:`Pipeline.call`) registers with the client, fixes its :class:`Deadline`, runs
+its first attempt, and hands a failure that may be retried to the retry policy
+(:meth:`~plaid_async.RetryPolicy.retry_after`, which runs the further attempts through
+tenacity). Each attempt (:meth:`_Call.attempt`) is three steps, each owned by its own module:
 
 1. wait for rate-limit budget within the deadline
    (:func:`~plaid_async.ratelimit.wait_for_budget`);
@@ -14,7 +15,8 @@ each owned by its own module:
 
 Each step tells the call's observers (:mod:`plaid_async.events`) when it starts and ends,
 through a :class:`~plaid_async._observe.CallReport`; with nobody listening there is none, and
-each of those moments costs one ``if``.
+each of those moments costs one ``if``. A retry is scheduled in the policy's ``before_sleep``
+(``policy._before_retry``, which calls ``on_retry`` and ``on_retry_scheduled``).
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ class Pipeline:
         extra_limiter: RateLimiter | None = None,
         on_retry: Callable[[], object] | None = None,
     ) -> AccountsGetResponse:
-        """One call: attempts under the retry policy until one settles it.
+        """One call: the first attempt, then retries as the policy says, until one settles it.
 
         ``attempt_timeout`` is this call's per-attempt timeout, already checked;
         ``extra_limiter`` a batch's own ``rate_limit``, waited on besides the client's.
