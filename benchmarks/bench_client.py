@@ -143,11 +143,13 @@ async def _async_measure(call: Callable[[], Any], n: int, concurrency: int) -> M
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def run_plaid_async(url: str, n: int, concurrency: int) -> Measured:
+def run_plaid_async(url: str, n: int, concurrency: int, observers: Sequence[Any] = ()) -> Measured:
     from plaid_async import PlaidClient
 
     async def main() -> Measured:
-        async with PlaidClient(DEFAULT_CLIENT_ID, DEFAULT_SECRET, base_url=url) as client:
+        async with PlaidClient(
+            DEFAULT_CLIENT_ID, DEFAULT_SECRET, base_url=url, observers=observers
+        ) as client:
 
             async def call() -> None:
                 resp = await client.accounts_get(TOKEN)
@@ -156,6 +158,22 @@ def run_plaid_async(url: str, n: int, concurrency: int) -> Measured:
             return await _async_measure(call, n, concurrency)
 
     return asyncio.run(main())
+
+
+def run_plaid_async_otel(url: str, n: int, concurrency: int) -> Measured:
+    """plaid-async with the OpenTelemetry observer on, the SDK recording every span and metric
+    (exporting them is left out: its cost is the exporter's and the collector's)."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from plaid_async.otel import OpenTelemetryObserver
+
+    observer = OpenTelemetryObserver(
+        tracer_provider=TracerProvider(),
+        meter_provider=MeterProvider(metric_readers=[InMemoryMetricReader()]),
+    )
+    return run_plaid_async(url, n, concurrency, observers=[observer])
 
 
 def run_raw_aiohttp(url: str, n: int, concurrency: int) -> Measured:
@@ -218,6 +236,7 @@ def run_plaid_python(url: str, n: int, concurrency: int) -> Measured:
 
 RUNNERS: Mapping[str, Callable[[str, int, int], Measured]] = {
     "plaid-async": run_plaid_async,
+    "plaid-async+otel": run_plaid_async_otel,  # only with --child: the observer's cost
     "raw aiohttp": run_raw_aiohttp,
     "plaid-python": run_plaid_python,
 }

@@ -13,9 +13,10 @@ tenacity). Each attempt (:meth:`_Call.attempt`) is three steps, each owned by it
 3. decode the answer into a response or a typed error
    (:func:`~plaid_async.protocol.decode_response`).
 
-The moments an observer would want (a call started and ended, an attempt started and ended, a
-rate-limit wait started and ended) are each one line here, marked by a comment; a retry is
-scheduled in the policy's ``before_sleep`` (``policy._before_retry``, which calls ``on_retry``).
+Each step tells the call's observers (:mod:`plaid_async.events`) when it starts and ends,
+through a :class:`~plaid_async._observe.CallReport`; with nobody listening there is none, and
+each of those moments costs one ``if``. A retry is scheduled in the policy's ``before_sleep``
+(``policy._before_retry``, which calls ``on_retry`` and ``on_retry_scheduled``).
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ import asyncio
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable, Mapping
 
 from ._calls import CallTracker
+from ._observe import CallReport, ObserverList
 from ._redact import fingerprint
 from .batch import BatchProgress, ItemResult, check_concurrency, run_many
 from .deadline import Deadline
 from .endpoints import Endpoint
-from .errors import PlaidTimeoutError
+from .errors import PlaidTimeoutError, RateLimitWaitTimeout
 from .models import AccountsBalanceGetRequest, AccountsGetRequest, AccountsGetResponse
 from .policy import RetryPolicy
 from .protocol import decode_response, encode_request
@@ -52,6 +54,7 @@ class Pipeline:
         secret: str,
         retry: RetryPolicy,
         rate_limiter: RateLimiter | None,
+        observers: ObserverList | None = None,
     ) -> None:
         self.transport = transport
         self.base_url = base_url
@@ -59,6 +62,7 @@ class Pipeline:
         self.secret = secret
         self.retry = retry
         self.rate_limiter = rate_limiter
+        self.observers = ObserverList() if observers is None else observers
         self.calls = CallTracker()
 
     async def call(
@@ -80,23 +84,45 @@ class Pipeline:
         del request  # encoded: not kept alive for the call's length
         retry = self.retry
         task = self.calls.enter()  # the call starts
+        report = None
         try:
+            report = call.report = self.observers.report(endpoint.path, access_token, self.base_url)
             deadline = Deadline(retry.deadline)
             try:
-                return await call.attempt(deadline)  # the first attempt: most calls' only one
+                response = await call.attempt(deadline)  # the first attempt: most calls' only one
             except Exception as exc:  # never BaseException: cancellation is not a failure
                 if not retry.retries(exc):
                     raise
                 failure = exc
-            return await retry.retry_after(  # each retry is scheduled in policy._before_retry
-                failure, call.attempt, endpoint=endpoint.path, on_retry=on_retry, deadline=deadline
+            else:
+                if report is not None:
+                    report.call_ended(response)
+                return response
+            response = await retry.retry_after(  # each retry is scheduled in policy._before_retry
+                failure,
+                call.attempt,
+                endpoint=endpoint.path,
+                on_retry=on_retry,
+                deadline=deadline,
+                on_retry_scheduled=None if report is None else report.retry_scheduled,
             )
-        except asyncio.CancelledError:
+            if report is not None:
+                report.call_ended(response)
+            return response
+        except asyncio.CancelledError as exc:
             closed = self.calls.closed_error(task)
             if closed is None:
+                if report is not None:
+                    report.call_ended(error=exc)
                 raise
+        except BaseException as exc:
+            if report is not None:
+                report.call_ended(error=exc)
+            raise
         finally:
             self.calls.leave(task)  # the call ends
+        if report is not None:
+            report.call_ended(error=closed)
         raise closed  # outside the ``except``: the cancellation is not this error's context
 
     def many(
@@ -144,6 +170,7 @@ class _Call:
         "item_key",
         "limiters",
         "pipe",
+        "report",
         "url",
     )
 
@@ -165,25 +192,55 @@ class _Call:
         limiters = tuple(x for x in (pipe.rate_limiter, extra_limiter) if x is not None)
         self.limiters = limiters
         self.item_key = fingerprint(access_token) if limiters else ""
+        self.report: CallReport | None = None
 
     async def attempt(self, deadline: Deadline) -> AccountsGetResponse:
         """One attempt: wait for budget, send, decode."""
-        if self.limiters:  # the rate-limit wait starts, and ends on the next line
-            await wait_for_budget(self.limiters, self.endpoint.path, self.item_key, deadline)
+        report = self.report
+        if self.limiters:
+            if report is None:
+                await wait_for_budget(self.limiters, self.endpoint.path, self.item_key, deadline)
+            else:
+                await self.wait_reported(report, deadline)
         timeout = deadline.attempt_timeout(self.attempt_timeout)  # raises past the deadline
+        if report is not None:
+            report.attempt_started(timeout)
         pipe = self.pipe
         request = Request("POST", self.url, pipe.headers, self.body, timeout)
-        try:  # the attempt starts
-            status, headers, body = await pipe.transport.send(request)
-        except PlaidTimeoutError as exc:
-            if timeout < self.attempt_timeout:  # the deadline cut this attempt short
-                raise deadline.passed(" during an attempt") from exc
-            raise  # (the attempt ends, in failure)
-        # the attempt ends: an answer came
-        return decode_response(
-            status,
-            headers,
-            body,
-            self.endpoint.response_type,
-            secrets=(pipe.secret, self.access_token),
-        )
+        try:
+            try:
+                status, headers, body = await pipe.transport.send(request)
+            except PlaidTimeoutError as exc:
+                if timeout < self.attempt_timeout:  # the deadline cut this attempt short
+                    raise deadline.passed(" during an attempt") from exc
+                raise
+            response = decode_response(
+                status,
+                headers,
+                body,
+                self.endpoint.response_type,
+                secrets=(pipe.secret, self.access_token),
+            )
+        except BaseException as exc:  # an error answer carries its own status
+            if report is not None:
+                report.attempt_ended(None, error=exc)
+            raise
+        if report is not None:
+            report.attempt_ended(status, response)
+        return response
+
+    async def wait_reported(self, report: CallReport, deadline: Deadline) -> None:
+        """:func:`~plaid_async.ratelimit.wait_for_budget`, its start and end told."""
+        report.wait_started()
+        try:
+            await wait_for_budget(self.limiters, self.endpoint.path, self.item_key, deadline)
+        except RateLimitWaitTimeout:
+            report.wait_ended("timeout")
+            raise
+        except asyncio.CancelledError:
+            report.wait_ended("cancelled")
+            raise
+        except BaseException:
+            report.wait_ended("error")
+            raise
+        report.wait_ended("acquired")

@@ -16,9 +16,11 @@ import aiohttp
 
 from ._checks import check_instance, check_seconds, check_str
 from ._config import resolve_base_url, timeouts_for
+from ._observe import ObserverList
 from ._pipeline import Pipeline
 from .batch import BatchProgress, ItemResult
 from .endpoints import ACCOUNTS_BALANCE_GET, ACCOUNTS_GET, Endpoint
+from .events import Observer
 from .models import (
     AccountsBalanceGetRequest,
     AccountsBalanceGetRequestOptions,
@@ -68,6 +70,8 @@ class PlaidClient:
         :class:`plaid_async.testing.MockTransport`. The client closes it in :meth:`aclose`.
         ``session``, ``max_connections``, ``connect_timeout``, ``max_response_bytes`` and
         ``ssl`` configure the built-in transport: giving one with ``transport`` is a TypeError.
+    :param observers: callables told what happens to every call (see :mod:`plaid_async.events`;
+        :func:`plaid_async.otel.instrument` adds OpenTelemetry's).
     """
 
     def __init__(
@@ -87,6 +91,7 @@ class PlaidClient:
         ssl: ssl.SSLContext | None = None,
         rate_limiter: float | RateLimiter | None = None,
         transport: Transport | None = None,
+        observers: Iterable[Observer] = (),
     ) -> None:
         self._client_id = check_str("client_id", client_id)
         self._secret = check_str("secret", secret)
@@ -97,6 +102,7 @@ class PlaidClient:
         self._timeouts = timeouts_for(timeouts)
         check_str("plaid_version", plaid_version)
         limiter = as_rate_limiter(rate_limiter, "rate_limiter")
+        observer_list = ObserverList(observers)
         self._pipeline = Pipeline(
             transport=make_transport(
                 transport,
@@ -111,6 +117,7 @@ class PlaidClient:
             secret=self._secret,
             retry=self._retry,
             rate_limiter=limiter,
+            observers=observer_list,
         )
 
     @classmethod
@@ -143,6 +150,21 @@ class PlaidClient:
     @property
     def closed(self) -> bool:
         return self._pipeline.calls.closing
+
+    @property
+    def observers(self) -> tuple[Observer, ...]:
+        """The observers registered on this client (not those of
+        :func:`~plaid_async.events.observe`)."""
+        return tuple(self._pipeline.observers)
+
+    def add_observer(self, observer: Observer) -> None:
+        """Tell ``observer`` about every call that starts from now on."""
+        self._pipeline.observers.add(observer)
+
+    def remove_observer(self, observer: Observer) -> None:
+        """Stop telling ``observer`` about calls that start from now on; a ValueError if it
+        was not added."""
+        self._pipeline.observers.remove(observer)
 
     def __repr__(self) -> str:
         return (

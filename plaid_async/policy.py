@@ -123,12 +123,14 @@ class RetryPolicy:
         endpoint: str,
         on_retry: Callable[[], object] | None = None,
         deadline: Deadline | None = None,
+        on_retry_scheduled: Callable[[float, BaseException | None], object] | None = None,
     ) -> T:
         """Run ``attempt`` until it succeeds, fails for good, or the policy says stop.
 
         ``attempt`` is given the call's :class:`~plaid_async.deadline.Deadline` (made here from
         ``self.deadline`` unless the caller started it earlier), so that no attempt runs on
-        past it.
+        past it. Before each retry, ``on_retry()`` and ``on_retry_scheduled(wait, error)`` are
+        called.
 
         The first attempt runs directly: most calls succeed at once, and building tenacity's
         machinery costs more than a loopback request's own overhead. Only a first failure that
@@ -145,7 +147,12 @@ class RetryPolicy:
                 raise
             failure = exc
         return await self.retry_after(
-            failure, attempt, endpoint=endpoint, on_retry=on_retry, deadline=deadline
+            failure,
+            attempt,
+            endpoint=endpoint,
+            on_retry=on_retry,
+            deadline=deadline,
+            on_retry_scheduled=on_retry_scheduled,
         )
 
     def retries(self, exc: BaseException) -> bool:
@@ -160,6 +167,7 @@ class RetryPolicy:
         endpoint: str,
         on_retry: Callable[[], object] | None,
         deadline: Deadline,
+        on_retry_scheduled: Callable[[float, BaseException | None], object] | None = None,
     ) -> T:
         """Go on after a first attempt that failed with ``failure`` (one that :meth:`retries`):
         tenacity replays it as its own first attempt, then retries as the policy says.
@@ -183,7 +191,9 @@ class RetryPolicy:
             stop=stop,
             wait=self._wait,
             retry=retry_if_exception(self.should_retry),
-            before_sleep=lambda state: _before_retry(state, endpoint, self.max_attempts, on_retry),
+            before_sleep=lambda state: _before_retry(
+                state, endpoint, self.max_attempts, on_retry, on_retry_scheduled
+            ),
             reraise=True,
         )
         return await retrying(run)
@@ -208,6 +218,7 @@ def _before_retry(
     endpoint: str,
     max_attempts: int,
     on_retry: Callable[[], object] | None,
+    on_retry_scheduled: Callable[[float, BaseException | None], object] | None = None,
 ) -> None:
     """One WARNING per retry: endpoint, attempt, wait, error code, request_id. Nothing else,
     and never the call's arguments (they hold the access token)."""
@@ -215,6 +226,8 @@ def _before_retry(
         on_retry()
     exc = state.outcome.exception() if state.outcome else None
     wait = state.upcoming_sleep
+    if on_retry_scheduled is not None:
+        on_retry_scheduled(wait, exc)
     if isinstance(exc, PlaidAPIError):
         reason = f"{exc.error_type}/{exc.error_code}"
         request_id = exc.request_id

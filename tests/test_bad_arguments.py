@@ -47,6 +47,8 @@ from plaid_async import (
     RetryPolicy,
 )
 from plaid_async.batch import run_many
+from plaid_async.events import observe
+from plaid_async.otel import OpenTelemetryObserver, instrument
 from plaid_async.outcome import DeliveryPolicy
 from plaid_async.sandbox import (
     FAULT_KINDS,
@@ -264,6 +266,15 @@ TABLE: list[Row] = [
     bad(NEW_CLIENT, ValueError, "ssl", unverified_context()),
     *positive(NEW_CLIENT, "rate_limiter", none=True),
     bad(NEW_CLIENT, TypeError, "transport", "transport"),
+    bad(NEW_CLIENT, TypeError, "observers", print),
+    bad(NEW_CLIENT, TypeError, "observers", "print"),
+    bad(NEW_CLIENT, TypeError, "observers", [print, 5]),
+    bad(CLIENT.add_observer, TypeError, "observer", None),
+    bad(CLIENT.remove_observer, ValueError, "observer", print),
+    bad(OpenTelemetryObserver, TypeError, "tracer_provider", "global"),
+    bad(OpenTelemetryObserver, TypeError, "meter_provider", 5),
+    bad(instrument, TypeError, "client", "client"),
+    bad(observe, TypeError, "observer", 5),
     bad(NEW_CLIENT, TypeError, "max_connections", 5, transport=MockTransport(_answer)),
     # -- its calls: nothing is sent ------------------------------------------------------------
     *[
@@ -588,6 +599,7 @@ def test_the_table_has_a_row_for_every_argument_of_the_named_classes() -> None:
         RateLimitCounter,
         DeliveryPolicy,
         StreamConsumer,
+        OpenTelemetryObserver,
     ]
     for cls in classes:
         missing = set(inspect.signature(cls).parameters) - named[cls]

@@ -34,6 +34,7 @@ from .results import ResultsFile, ResultsFileError, ResultsWriteError, result_li
 from .sharding import Shard, shard_option
 from .shared_limit import BUDGET_PRESETS, Preset, SharedLimit
 from .stopping import StopRequest
+from .telemetry import exporting
 from .tokens import (
     RetryMode,
     StdinTokens,
@@ -186,7 +187,10 @@ def run_refresh(options: RefreshOptions) -> int:
         try:
             if not has_tokens(source):
                 raise SetupError(f"no tokens in {source}: nothing was sent")
-            return asyncio.run(_refresh(connection, options, shared, source))
+            with exporting(
+                connection.client, "plaid-async refresh"
+            ):  # if OTEL_EXPORTER_OTLP_ENDPOINT
+                return asyncio.run(_refresh(connection, options, shared, source))
         finally:
             if isinstance(source, StdinTokens):
                 source.close()
