@@ -146,9 +146,9 @@ def error_from_response(
 
 def excerpt_of(body: bytes, secrets: Iterable[str] = ()) -> str:
     """The start of a body as text, for a message: short, one line, no secret."""
-    text = body[: _EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
-    text = redact(text, secrets)
-    text = " ".join(text.split())
+    # Redacted whole, then cut: a secret the cut went through would no longer match.
+    text = redact(body.decode("utf-8", errors="replace"), secrets)
+    text = " ".join(text[: _EXCERPT_CHARS * 4].split())
     return text[:_EXCERPT_CHARS] + ("…" if len(text) > _EXCERPT_CHARS else "")
 
 
@@ -159,7 +159,7 @@ _MARKUP = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re
 def _readable_excerpt(body: bytes, secrets: Iterable[str] = ()) -> str:
     """An excerpt for a message: for an HTML page (a gateway's), its title or its text
     without the markup; at most :data:`_EXCERPT_CHARS` characters either way."""
-    text = body[: _EXCERPT_CHARS * 20].decode("utf-8", errors="replace")
+    text = redact(body.decode("utf-8", errors="replace"), secrets)[: _EXCERPT_CHARS * 20]
     if not text.lstrip().startswith("<"):
         return excerpt_of(body, secrets)
     title = _TITLE.search(text)

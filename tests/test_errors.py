@@ -8,6 +8,7 @@ import pickle
 import pytest
 
 from plaid_async import (
+    AccountsGetResponse,
     APIError,
     InstitutionError,
     InvalidInputError,
@@ -24,7 +25,7 @@ from plaid_async import (
     RateLimitExceededError,
     RateLimitWaitTimeout,
 )
-from plaid_async.protocol import error_from_response, retry_after_seconds
+from plaid_async.protocol import decode_response, error_from_response, retry_after_seconds
 from tests.samples import SECRET, TOKEN, error_doc
 
 
@@ -182,3 +183,45 @@ def test_errors_pickle(exc: PlaidError) -> None:
     assert type(copy) is type(exc)
     assert str(copy) == str(exc)
     assert vars(copy) == vars(exc)
+
+
+def _pieces(secret: str, size: int = 8) -> set[str]:
+    return {secret[i : i + size] for i in range(len(secret) - size + 1)}
+
+
+def _echo_page(html: bool, secret_at: int, secret: str) -> bytes:
+    """A proxy's page that echoes the request, with ``secret`` starting at byte ``secret_at``:
+    padding that the excerpt drops (whitespace, or markup), so what follows is shown."""
+    head = '<html><body><pre>{"access_token":"' if html else '{"access_token":"'
+    if html:  # one long comment, which the excerpt's markup stripping removes
+        body = "<!--" + "-" * (secret_at - len(head) - 7) + "-->" + head
+    else:
+        body = " " * (secret_at - len(head)) + head
+    assert len(body) == secret_at
+    return (body + secret + '"}' + ("</pre></body></html>" if html else "")).encode()
+
+
+@pytest.mark.parametrize("secret", [SECRET, TOKEN])
+@pytest.mark.parametrize(
+    ("status", "html", "cut"),
+    [
+        (503, False, 800),  # a plain-text page: the excerpt reads this far
+        (502, True, 4000),  # an HTML page: read this far for its title and text
+        (200, False, 800),  # a 2xx that is not JSON
+    ],
+)
+def test_a_secret_the_excerpts_cut_goes_through_is_redacted_all_the_same(
+    secret: str, status: int, html: bool, cut: int
+) -> None:
+    """An echoing proxy's page never carries a piece of the secret or the token into a
+    message: the body is redacted whole before the excerpt is cut from it, wherever the cut
+    falls in the echoed secret."""
+    for offset in range(1, len(secret)):
+        body = _echo_page(html, cut - offset, secret)  # the cut goes through the secret
+        try:
+            decode_response(status, {}, body, AccountsGetResponse, secrets=(SECRET, TOKEN))
+        except PlaidResponseError as exc:
+            shown = f"{exc} {exc.excerpt}"
+        else:
+            pytest.fail("a page that is not Plaid's answer was accepted")
+        assert not {piece for piece in _pieces(secret) if piece in shown}, (offset, shown)
