@@ -8,7 +8,8 @@ the same rules (see ``docs/event-consumer.md``):
   the same answer; the result is final, hand it to the application and acknowledge.
 - **retry later**: a failure the client's :class:`~plaid_async.RetryPolicy` counts as transient
   (no answer, a timeout, 5xx, 429, ``PRODUCT_NOT_READY``) and outlived the call's own retries;
-  the rate limiter out of budget or unreachable (nothing was sent); or the application's own
+  an institution outage (``INSTITUTION_DOWN``, ``INSTITUTION_NOT_RESPONDING``, which a call
+  does not retry because it lasts hours, and a re-run of a refresh does); the rate limiter out of budget or unreachable (nothing was sent); or the application's own
   code raised (``token_for``, the handler). Leave the message unacknowledged and deliver it
   again after :meth:`DeliveryPolicy.backoff`.
 - **dead-letter**: a message that cannot be a job (bad fields), or one delivered
@@ -26,7 +27,7 @@ from attrs import field, frozen
 
 from ._checks import check_positive_int, check_seconds, validator
 from .errors import PlaidAPIError, PlaidError, RateLimiterUnavailableError, RateLimitWaitTimeout
-from .policy import RetryPolicy
+from .policy import RetryPolicy, is_institution_outage
 
 __all__ = [
     "Action",
@@ -120,11 +121,13 @@ def is_retried_later(error: BaseException, retry: RetryPolicy) -> bool:
     """Whether a message whose call ended with ``error`` is worth delivering again later.
 
     Which Plaid failures are transient is the client's own rule, ``RetryPolicy.should_retry``
-    (this is the one place that asks it)."""
+    (this is the one place that asks it); an institution outage, which a call does not retry
+    because it lasts hours, is worth a later delivery too, as it is worth a re-run of
+    ``plaid-async refresh``."""
     if isinstance(error, RateLimitWaitTimeout | RateLimiterUnavailableError):
         return True  # nothing was sent: the budget was full or out of reach
     if isinstance(error, PlaidError):
-        return retry.should_retry(error)
+        return retry.should_retry(error) or is_institution_outage(error)
     return True  # application code failed (token_for, the handler): maybe a passing fault
 
 

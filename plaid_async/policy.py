@@ -47,7 +47,13 @@ from .errors import (
     PlaidTimeoutError,
 )
 
-__all__ = ["RETRY_AFTER_CAP", "RetryPolicy", "is_transient"]
+__all__ = [
+    "RETRY_AFTER_CAP",
+    "RETRY_LATER_CODES",
+    "RetryPolicy",
+    "is_institution_outage",
+    "is_transient",
+]
 
 log = logging.getLogger("plaid_async")
 log.addHandler(logging.NullHandler())  # a library logs; the application decides where to
@@ -78,6 +84,22 @@ def is_transient(exc: BaseException, *, retry_timeouts: bool = True) -> bool:
     if isinstance(exc, PlaidConnectionError | PlaidResponseError):
         return exc.transient
     return False
+
+
+RETRY_LATER_CODES = frozenset(
+    {"INSTITUTION_DOWN", "INSTITUTION_NOT_RESPONDING", "INSTITUTION_NOT_AVAILABLE"}
+)
+"""Institution errors Plaid says to retry "in a few hours, or the following day"."""
+
+
+def is_institution_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` is an institution outage: not retried within a call (it lasts hours),
+    but worth another try later, by a re-run of a refresh or a redelivery of a message."""
+    return (
+        isinstance(exc, PlaidAPIError)
+        and str(exc.error_type) == "INSTITUTION_ERROR"
+        and exc.error_code in RETRY_LATER_CODES
+    )
 
 
 @frozen

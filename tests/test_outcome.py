@@ -33,6 +33,8 @@ TRANSIENT = [
     api_error(500, "API_ERROR", "INTERNAL_SERVER_ERROR"),
     api_error(429, "RATE_LIMIT_EXCEEDED", "RATE_LIMIT"),
     api_error(400, "ITEM_ERROR", "PRODUCT_NOT_READY"),
+    api_error(400, "INSTITUTION_ERROR", "INSTITUTION_DOWN"),  # hours, says Plaid: not for good
+    api_error(400, "INSTITUTION_ERROR", "INSTITUTION_NOT_RESPONDING"),
     PlaidTimeoutError("timed out", timeout=1.0),
     PlaidConnectionError("reset"),
     PlaidResponseError("gateway", status=502, transient=True),
@@ -43,7 +45,7 @@ TRANSIENT = [
 FINAL = [
     api_error(400, "ITEM_ERROR", "ITEM_LOGIN_REQUIRED"),
     api_error(400, "INVALID_INPUT", "INVALID_ACCESS_TOKEN"),
-    api_error(400, "INSTITUTION_ERROR", "INSTITUTION_DOWN"),
+    api_error(400, "INSTITUTION_ERROR", "INSTITUTION_NO_LONGER_SUPPORTED"),
     api_error(429, "RATE_LIMIT_EXCEEDED", "CREDITS_EXHAUSTED"),
     PlaidResponseError("schema", status=200, transient=False),
 ]
@@ -126,3 +128,13 @@ def test_plaid_errors_are_described_by_type_and_code() -> None:
 def test_delivery_policy_refuses_bad_values(kwargs: dict[str, float], error: type) -> None:
     with pytest.raises(error, match=r"max_deliveries|backoff"):
         DeliveryPolicy(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("code", ["INSTITUTION_DOWN", "INSTITUTION_NOT_RESPONDING"])
+def test_the_queue_and_a_refresh_rerun_agree_on_an_institution_outage(code: str) -> None:
+    """What a re-run of ``plaid-async refresh`` fetches again, a consumer delivers again."""
+    from plaid_async.cli.results import worth_retrying
+
+    error = api_error(400, "INSTITUTION_ERROR", code)
+    assert worth_retrying(error)
+    assert decide(error, deliveries=1, policy=POLICY).action is Action.RETRY

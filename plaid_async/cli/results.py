@@ -28,7 +28,7 @@ from plaid_async import ItemResult, PlaidAPIError, PlaidError, converter
 from plaid_async._json import dumps
 from plaid_async._redact import fingerprint, redact
 from plaid_async.errors import PlaidConnectionError, PlaidResponseError, PlaidTimeoutError
-from plaid_async.policy import is_transient
+from plaid_async.policy import is_institution_outage, is_transient
 from plaid_async.protocol import error_from_response
 
 from .sharding import Shard, foreign_line
@@ -47,12 +47,6 @@ __all__ = [
 Outcome = Literal["ok", "transient", "permanent"]
 """A token's current result: ok, failed in a way that may succeed on a later run, or not."""
 
-RETRY_LATER_CODES = frozenset(
-    {"INSTITUTION_DOWN", "INSTITUTION_NOT_RESPONDING", "INSTITUTION_NOT_AVAILABLE"}
-)
-"""Institution errors Plaid says to retry "in a few hours, or the following day": the retry
-policy does not retry them within a call, but a later run should."""
-
 _HEAD = re.compile(
     rb'\{"token_sha256":"([0-9a-f]{64})","ok":(true|false),(?:"shard":"(\d+/\d+)",)?'
 )
@@ -68,15 +62,9 @@ class ResultsWriteError(ResultsFileError):
 
 def worth_retrying(error: BaseException) -> bool:
     """Whether a later run may succeed where this error failed: what the retry policy retries
-    (:func:`plaid_async.policy.is_transient`), and the institution errors Plaid says to retry
-    in hours."""
-    if is_transient(error):
-        return True
-    return (
-        isinstance(error, PlaidAPIError)
-        and str(error.error_type) == "INSTITUTION_ERROR"
-        and error.error_code in RETRY_LATER_CODES
-    )
+    (:func:`plaid_async.policy.is_transient`), and the institution outages Plaid says to retry
+    in hours (:func:`plaid_async.policy.is_institution_outage`)."""
+    return is_transient(error) or is_institution_outage(error)
 
 
 def error_record(error: PlaidError) -> dict[str, Any]:
