@@ -333,6 +333,7 @@ class StreamConsumer:
         self._rate_limit = rate_limit
         self._read_block = float(read_block)
         self._claim_every = max(0.05, min(self.claim_idle / 2, 5.0))
+        self._claim_cursor = "0-0"
         self._dead, _, self._counts = _keys(stream)
         self._owns_redis = isinstance(redis, str)
         self._redis: Redis = (
@@ -479,10 +480,21 @@ class StreamConsumer:
         return got
 
     async def _claim(self, count: int) -> list[_Delivery]:
-        """Jobs pending on another consumer for longer than ``claim_idle``: it died."""
+        """Jobs pending on another consumer for longer than ``claim_idle``: it died.
+
+        The scan goes on from where the last one stopped (Redis looks at no more than ten
+        times ``count`` entries a call), so a dead consumer's jobs behind many live pending
+        ones are still found; the cursor starts over once it has gone round.
+        """
         reply = await self._redis.xautoclaim(
-            self.stream, self.group, self.name, int(self.claim_idle * 1000), "0-0", count=count
+            self.stream,
+            self.group,
+            self.name,
+            int(self.claim_idle * 1000),
+            self._claim_cursor,
+            count=count,
         )
+        self._claim_cursor = _text(reply[0])  # "0-0" once the whole list has been scanned
         entries = [(_text(i), f) for i, f in reply[1] if f is not None]
         entries = [(i, f) for i, f in entries if i not in self._in_hand]
         mine = {i for i, _ in entries} & {r[1] for r in self._retries}

@@ -226,6 +226,41 @@ async def test_jobs_of_a_consumer_that_died_are_taken_over(
     assert {c.name: c.pending for c in status.consumers}["dead-one"] == 0
 
 
+async def test_a_dead_consumers_job_behind_many_live_pending_ones_is_taken_over(
+    redis: Redis, make_consumer: ConsumerFactory, app: App
+) -> None:
+    """Redis's XAUTOCLAIM looks at no more than ten times COUNT entries a call: the scan must
+    go on from where it stopped, or thirty jobs in the hands of a live worker hide a dead
+    worker's job from a consumer taking one job at a time."""
+    live = [f"live-{n}" for n in range(30)]
+    await enqueue_many(redis, STREAM, live)
+    await make_consumer().ensure_group()
+    await redis.xreadgroup("plaid-async", "busy-one", {STREAM: ">"}, count=30)
+    pending = await redis.xpending_range(STREAM, "plaid-async", "-", "+", 30)
+    live_ids: list[Any] = [entry["message_id"] for entry in pending]
+    await enqueue(redis, STREAM, "item-1")
+    await redis.xreadgroup("plaid-async", "dead-one", {STREAM: ">"}, count=1)
+
+    async def keep_busy() -> None:  # the live worker's jobs stay fresh: never idle
+        while True:
+            await redis.xclaim(STREAM, "plaid-async", "busy-one", 0, live_ids, justid=True)
+            await asyncio.sleep(0.02)
+
+    busy = asyncio.create_task(keep_busy())
+    survivor = make_consumer(claim_idle=0.2, concurrency=1)
+    task = asyncio.create_task(survivor.run())
+    try:
+        for _ in range(250):
+            if app.handled:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        survivor.stop()
+        await task
+        busy.cancel()
+    assert [job.item for job, _ in app.handled] == ["item-1"]
+
+
 async def test_a_job_pending_on_a_live_consumer_is_not_taken_before_claim_idle(
     redis: Redis, make_consumer: ConsumerFactory, app: App
 ) -> None:
