@@ -37,7 +37,8 @@ log = logging.getLogger("plaid_async.events")
 
 _call_ids = itertools.count(1)
 _failed: set[object] = set()
-"""Observers whose failure has been logged: each is logged once in the process's life."""
+"""The kinds of observer whose failure has been logged (see :func:`_kind`): each is logged
+once in the process's life, and no observer is kept alive by it."""
 
 
 def check_observer(observer: object, name: str = "observer") -> Observer:
@@ -55,15 +56,18 @@ def deliver(observers: Iterable[Observer], event: Event) -> None:
             _log_failure(observer, event)
 
 
+def _kind(observer: Observer) -> object:
+    """What makes observers the same for logging: their code (a function, a closure made
+    afresh per request, a bound method) or their class; never the observer itself, which a
+    set of failures would keep alive for good."""
+    function = getattr(observer, "__func__", observer)
+    return getattr(function, "__code__", None) or type(observer)
+
+
 def _log_failure(observer: Observer, event: Event) -> None:
-    try:
-        key: object = observer
-        if key in _failed:
-            return
-    except TypeError:  # unhashable: known by identity
-        key = id(observer)
-        if key in _failed:
-            return
+    key = _kind(observer)
+    if key in _failed:
+        return
     _failed.add(key)
     name = getattr(observer, "__qualname__", None) or type(observer).__qualname__
     log.exception(

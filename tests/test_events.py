@@ -4,9 +4,12 @@ observer that raises."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import logging
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -315,6 +318,32 @@ def test_an_unhashable_observer_that_raises_is_logged_once(
     deliver([observer], event)
     assert observer.calls == 2
     assert len([r for r in caplog.records if r.name == "plaid_async.events"]) == 1
+
+
+def test_observers_made_per_request_that_raise_are_logged_once_and_not_kept_alive(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A web app that makes a (broken) observer per request logs one error, not one per
+    request, and the observers, with all they hold, are freed with their requests."""
+
+    def per_request(request: object) -> Callable[[Event], None]:
+        def observer(event: Event) -> None:
+            raise RuntimeError(f"cannot record {request!r}")
+
+        return observer
+
+    caplog.set_level(logging.DEBUG, logger="plaid_async.events")
+    event = CallStarted(call_id=1, endpoint="/accounts/get", item="ab", url=URL)
+    freed = []
+    for _ in range(50):
+        observer = per_request(bytearray(1000))
+        deliver([observer], event)
+        freed.append(weakref.ref(observer))
+        del observer
+    assert len([r for r in caplog.records if r.name == "plaid_async.events"]) == 1
+    gc.collect()
+    # The first is held by the traceback of the log record pytest keeps; none other is.
+    assert [ref() for ref in freed[1:]] == [None] * 49
 
 
 def test_a_base_exception_from_an_observer_is_not_swallowed() -> None:
