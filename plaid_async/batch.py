@@ -52,7 +52,8 @@ class ItemResult:
     access_token: str = field(repr=short_fingerprint)
     response: AccountsGetResponse | None
     error: PlaidError | None
-    attempts: int = 1
+    attempts: int = 1  # tries: 1 plus the retries begun (one the deadline ended while it
+    # waited for rate-limit budget counts, though it sent nothing; CallEnded.attempts does not)
     elapsed: float = 0.0  # seconds from the token's start (rate-limit wait included) to its outcome
 
     @property
