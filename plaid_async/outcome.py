@@ -9,8 +9,9 @@ the same rules (see ``docs/event-consumer.md``):
 - **retry later**: a failure the client's :class:`~plaid_async.RetryPolicy` counts as transient
   (no answer, a timeout, 5xx, 429, ``PRODUCT_NOT_READY``) and outlived the call's own retries;
   an institution outage (``INSTITUTION_DOWN``, ``INSTITUTION_NOT_RESPONDING``, which a call
-  does not retry because it lasts hours, and a re-run of a refresh does); the rate limiter out of budget or unreachable (nothing was sent); or the application's own
-  code raised (``token_for``, the handler). Leave the message unacknowledged and deliver it
+  does not retry because it lasts hours, and a re-run of a refresh does); the rate limiter
+  out of budget or unreachable (nothing was sent); or the application's own code raised
+  (``token_for``, the handler). Leave the message unacknowledged and deliver it
   again after :meth:`DeliveryPolicy.backoff`.
 - **dead-letter**: a message that cannot be a job (bad fields), or one delivered
   ``max_deliveries`` times without a final outcome.
