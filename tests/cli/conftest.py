@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from pathlib import Path
@@ -132,3 +134,21 @@ def one_line_error(stderr: str) -> str:
 def subprocess_env() -> dict[str, str]:
     """This environment, without Plaid's variables, for the command run as a program."""
     return {k: v for k, v in os.environ.items() if k not in PLAID_VARIABLES}
+
+
+def worker_process(
+    base_url: str, tokens: Path, out: Path, redis_url: str, stream: str, *args: str
+) -> subprocess.Popen[str]:
+    """``plaid-async worker`` as a program of its own, to be signalled or killed."""
+    return subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+        [
+            sys.executable,
+            *("-c", "from plaid_async.cli import main; main()"),
+            *("worker", str(tokens), "--out", str(out), "--redis-url", redis_url),
+            *("--stream", stream, "--base-url", base_url, *args),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=subprocess_env(),
+    )

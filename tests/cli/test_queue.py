@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from tests.cli.conftest import (
     ThreadedSandbox,
     assert_no_leak,
     invoke,
-    subprocess_env,
+    worker_process,
     write_tokens,
 )
 
@@ -196,18 +195,7 @@ def test_a_tokens_file_without_tokens_is_a_usage_error_and_nothing_is_enqueued(
 def start_worker(
     sandbox: ThreadedSandbox, tokens: Path, out: Path, redis_url: str, *args: str
 ) -> subprocess.Popen[str]:
-    return subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
-        [
-            sys.executable,
-            *("-c", "from plaid_async.cli import main; main()"),
-            *("worker", str(tokens), "--out", str(out), "--redis-url", redis_url),
-            *("--stream", STREAM, "--base-url", sandbox.url, *FAST, *args),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=subprocess_env(),
-    )
+    return worker_process(sandbox.url, tokens, out, redis_url, STREAM, *FAST, *args)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from redis import Redis
 
 from plaid_async._redact import fingerprint
 from plaid_async.sandbox import sandbox_token
-from tests.cli.conftest import invoke, subprocess_env, write_tokens
+from tests.cli.conftest import invoke, worker_process, write_tokens
 from tests.redis.procs import Emulator, max_in_window
 from tests.redis.server import RedisServer
 
@@ -34,18 +33,7 @@ _OK = re.compile(r"POST /accounts/balance/get -> 200 ok \(token sha256:([0-9a-f]
 def start_worker(
     emulator: Emulator, tokens: Path, out: Path, redis_url: str, *args: str
 ) -> subprocess.Popen[str]:
-    return subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
-        [
-            sys.executable,
-            *("-c", "from plaid_async.cli import main; main()"),
-            *("worker", str(tokens), "--out", str(out), "--redis-url", redis_url),
-            *("--stream", STREAM, "--base-url", emulator.url, "--drain", *args),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=subprocess_env(),
-    )
+    return worker_process(emulator.url, tokens, out, redis_url, STREAM, "--drain", *args)
 
 
 def queue_status(url: str) -> dict[str, Any]:
