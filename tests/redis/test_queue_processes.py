@@ -126,13 +126,16 @@ def test_four_workers_two_thousand_jobs_faults_a_sigkill_and_a_redis_restart(
     )
 
 
-BUDGET = 40  # balance requests a second: the emulator's per-client limit, and the workers'
+BUDGET = 40  # balance requests a second: the workers' shared --rate-limit
+PLAID_LIMIT = 44  # the emulator's per-client limit: 10% above, as a run's own limit should be.
+# With the two equal, four busy worker processes on 2 cores drew a few 429s: the time between
+# the budget's grant and the request's arrival varies by more than the limiter's 5% margin.
 
 
 def test_four_workers_stay_within_the_shared_budget_and_use_it(
     tmp_path: Path, redis_url: str
 ) -> None:
-    emulator = Emulator(f"balance_per_client={BUDGET},window=1")
+    emulator = Emulator(f"balance_per_client={PLAID_LIMIT},window=1")
     tokens = [sandbox_token(f"budget-{n}") for n in range(240)]
     path = write_tokens(tmp_path / "tokens.txt", tokens)
     invoke("enqueue", str(path), "--redis-url", redis_url, "--stream", STREAM)
