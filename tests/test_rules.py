@@ -172,6 +172,39 @@ async def test_display_message_and_suggested_action_reach_the_caller(
     assert error.documentation_url == doc["documentation_url"]
 
 
+async def test_a_plaid_error_body_with_a_field_of_the_wrong_type_keeps_the_fields_it_can(
+    mocked: Any, client: PlaidClient
+) -> None:
+    """A body that is Plaid's error object but does not fit the schema still gives the typed
+    error, with its string fields kept and the unreadable ones None (not the raw value)."""
+    doc = {
+        "error_type": "ITEM_ERROR",
+        "error_code": "ITEM_LOGIN_REQUIRED",
+        "error_message": {"text": "not a string"},
+        "request_id": "req-odd",
+    }
+    mocked.post(GET, status=400, payload=doc)
+    error = await failure(client)
+    assert isinstance(error, ItemError)
+    assert error.error_code == "ITEM_LOGIN_REQUIRED"
+    assert error.request_id == "req-odd"
+    assert error.error_message is None
+    assert str(error) == "ITEM_ERROR ITEM_LOGIN_REQUIRED (HTTP 400, request_id=req-odd)"
+
+
+def test_an_unknown_name_of_plaid_async_errors_is_an_ordinary_attribute_error() -> None:
+    """The module's shim for the names that moved to protocol lets every other name fail as
+    Python's own would, so ``hasattr`` and error messages behave as for any module."""
+    import plaid_async.errors as errors_module
+
+    with pytest.raises(
+        AttributeError, match=r"^module 'plaid_async\.errors' has no attribute 'nope'$"
+    ):
+        errors_module.nope  # noqa: B018
+    assert not hasattr(errors_module, "nope")
+    assert errors_module.error_from_response.__module__ == "plaid_async.protocol"
+
+
 # --- what counts as a success ---------------------------------------------------------------
 
 
@@ -368,6 +401,23 @@ async def test_the_retry_log_line_carries_endpoint_attempt_wait_code_and_request
         assert part in message
     assert TOKEN not in message
     assert SECRET not in message
+
+
+async def test_a_retry_after_no_answer_logs_the_error_class_and_no_request_id(
+    mocked: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without Plaid's error object there is no code and no request_id: the fields are None
+    (not an empty string a log query would match), and the line names the exception's class."""
+    mocked.post(GET, exception=aiohttp.ClientConnectionError("refused"))
+    mocked.post(GET, payload=response_doc())
+    policy = RetryPolicy(max_attempts=2, wait_initial=0.01, wait_max=0.01)
+    with caplog.at_level(logging.WARNING, logger="plaid_async"):
+        async with PlaidClient(CLIENT_ID, SECRET, retry=policy) as c:
+            await c.accounts_get(TOKEN)
+    (record,) = [r for r in caplog.records if r.name == "plaid_async"]
+    assert record.__dict__["plaid_error_code"] is None
+    assert record.__dict__["plaid_request_id"] is None
+    assert record.getMessage().endswith("failed with PlaidConnectionError (request_id=None)")
 
 
 # --- the policy's own checks ----------------------------------------------------------------
