@@ -59,6 +59,36 @@ async def failure(client: PlaidClient) -> PlaidError:
     return info.value
 
 
+# --- how a document is read -----------------------------------------------------------------
+# The converter builds one structure function per model on first use and keeps it; these call
+# the builder itself, so that its rules are checked where they are made.
+
+
+def test_a_null_object_is_an_empty_balance_and_refused_for_any_other_model() -> None:
+    from plaid_async._convert import _structure_model_factory, converter
+    from plaid_async.models import AccountBalance, AccountBase
+
+    balances = _structure_model_factory(AccountBalance, converter)
+    assert balances(None, AccountBalance) == AccountBalance()
+    account = _structure_model_factory(AccountBase, converter)
+    with pytest.raises(TypeError, match=r"^expected a JSON object for AccountBase, got NoneType$"):
+        account(None, AccountBase)
+
+
+def test_a_known_enum_value_is_its_member_and_an_unknown_one_stays_a_string() -> None:
+    from plaid_async._convert import _structure_model_factory, converter
+    from plaid_async import AccountType
+    from plaid_async.models import AccountBase
+
+    account = _structure_model_factory(AccountBase, converter)
+    known = account({"account_id": "a1", "type": "depository", "mask": 1234}, AccountBase)
+    assert known.type is AccountType.DEPOSITORY
+    assert known.mask == "1234"  # a mask sent as a number still means its digits
+    unknown = account({"account_id": "a2", "type": "crypto"}, AccountBase)
+    assert unknown.type == "crypto"
+    assert type(unknown.type) is str
+
+
 # --- the deadline ---------------------------------------------------------------------------
 
 
