@@ -76,8 +76,8 @@ def test_a_null_object_is_an_empty_balance_and_refused_for_any_other_model() -> 
 
 
 def test_a_known_enum_value_is_its_member_and_an_unknown_one_stays_a_string() -> None:
-    from plaid_async._convert import _structure_model_factory, converter
     from plaid_async import AccountType
+    from plaid_async._convert import _structure_model_factory, converter
     from plaid_async.models import AccountBase
 
     account = _structure_model_factory(AccountBase, converter)
