@@ -20,6 +20,7 @@ from aioresponses import CallbackResult
 
 from plaid_async import (
     APIError,
+    BatchSummary,
     Budgets,
     ItemError,
     ItemResult,
@@ -363,6 +364,11 @@ async def test_item_result_elapsed_is_the_seconds_the_token_took(mocked: Any) ->
     assert fast_result.ok
     assert 0.2 <= slow_result.elapsed <= total
     assert 0.0 <= fast_result.elapsed < 0.2
+
+
+def test_a_batch_summary_of_something_not_iterable_says_what_it_takes() -> None:
+    with pytest.raises(TypeError, match=r"^results must be an iterable of ItemResult, not int$"):
+        BatchSummary.of(5)  # type: ignore[arg-type]
 
 
 # --- rate limits ----------------------------------------------------------------------------
