@@ -90,6 +90,66 @@ def test_a_known_enum_value_is_its_member_and_an_unknown_one_stays_a_string() ->
     assert type(unknown.type) is str
 
 
+def test_a_list_is_a_tuple_null_is_empty_and_anything_else_is_refused() -> None:
+    from plaid_async import AccountSubtype
+    from plaid_async._convert import _structure_tuple_factory, converter
+
+    strings = _structure_tuple_factory(tuple[str, ...], converter)
+    assert strings(["a", 7], tuple[str, ...]) == ("a", "7")
+    assert strings(None, tuple[str, ...]) == ()
+    with pytest.raises(TypeError, match=r"^expected a JSON array, got dict$"):
+        strings({"a": 1}, tuple[str, ...])
+    anything = _structure_tuple_factory(tuple[Any, ...], converter)
+    assert anything([{"x": 1}], tuple[Any, ...]) == ({"x": 1},)
+    assert anything(None, tuple[Any, ...]) == ()
+    subtypes = _structure_tuple_factory(tuple[AccountSubtype | str, ...], converter)
+    assert subtypes(["checking", "new"], tuple[Any, ...]) == (AccountSubtype.CHECKING, "new")
+    assert subtypes(None, tuple[Any, ...]) == ()
+
+
+def test_an_open_enum_takes_null_only_where_the_field_allows_it() -> None:
+    from plaid_async import AccountType
+    from plaid_async._convert import _OpenEnumHook
+
+    optional = _OpenEnumHook(AccountType | str | None)
+    assert optional(None, None) is None
+    assert optional("depository", None) is AccountType.DEPOSITORY
+    required = _OpenEnumHook(AccountType | str)
+    with pytest.raises(TypeError, match=r"^expected a AccountType string, got NoneType$"):
+        required(None, None)
+
+
+def test_an_int_field_takes_a_whole_number_and_refuses_a_bool_a_fraction_or_a_huge_one() -> None:
+    from decimal import Decimal
+
+    from plaid_async import converter
+    from plaid_async.models import AccountVerificationInsights
+
+    def score(value: object) -> object:
+        doc = {"name_match_score": value}
+        return converter.structure(doc, AccountVerificationInsights).name_match_score
+
+    assert score(90) == 90
+    assert score(Decimal("90.0")) == 90
+    assert type(score(Decimal("90.0"))) is int
+    assert score(Decimal("1E+2")) == 100
+    for bad in (True, Decimal("90.5"), Decimal("1E+5000000000"), "90"):
+        with pytest.raises(TypeError, match=rf"^expected an integer, got {type(bad).__name__}$"):
+            score(bad)
+
+
+def test_a_boolean_field_takes_only_true_or_false() -> None:
+    from plaid_async import converter
+    from plaid_async.models import NetworkStatus
+
+    assert (
+        converter.structure({"has_numbers_match": False}, NetworkStatus).has_numbers_match is False
+    )
+    for bad in (1, "true"):
+        with pytest.raises(Exception, match="expected a boolean"):
+            converter.structure({"has_numbers_match": bad}, NetworkStatus)
+
+
 # --- the deadline ---------------------------------------------------------------------------
 
 
