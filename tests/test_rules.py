@@ -473,6 +473,47 @@ async def test_a_batch_refuses_a_rate_limit_that_is_not_positive(
     assert attempts(mocked) == 0
 
 
+class _Recorder:
+    """A rate limiter that admits everything and keeps what it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, str]] = []
+
+    async def acquire(self, path: str, item_key: str) -> None:
+        self.asked.append((path, item_key))
+
+
+class _Full:
+    """A rate limiter with no budget, ever."""
+
+    async def acquire(self, path: str, item_key: str) -> None:
+        await asyncio.sleep(3600)
+
+
+@pytest.mark.parametrize("deadline", [None, 30.0])
+async def test_a_limiter_is_asked_for_the_path_and_the_items_digest_with_or_without_deadline(
+    mocked: Any, deadline: float | None
+) -> None:
+    import hashlib
+
+    mocked.post(GET, payload=response_doc())
+    recorder = _Recorder()
+    policy = RetryPolicy(max_attempts=1, deadline=deadline)
+    async with PlaidClient(CLIENT_ID, SECRET, retry=policy, rate_limiter=recorder) as c:
+        await c.accounts_get(TOKEN)
+    assert recorder.asked == [("/accounts/get", hashlib.sha256(TOKEN.encode()).hexdigest())]
+
+
+async def test_a_wait_for_budget_past_the_deadline_says_how_long_it_waited(mocked: Any) -> None:
+    policy = RetryPolicy(max_attempts=1, deadline=0.2)
+    async with PlaidClient(CLIENT_ID, SECRET, retry=policy, rate_limiter=_Full()) as c:
+        with pytest.raises(RateLimitWaitTimeout, match="nothing was sent") as info:
+            await c.accounts_get(TOKEN)
+    assert info.value.timeout is not None
+    assert 0.1 < info.value.timeout <= 0.2
+    assert attempts(mocked) == 0
+
+
 # --- the retry log line ---------------------------------------------------------------------
 
 
