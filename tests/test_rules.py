@@ -296,6 +296,13 @@ def test_an_unknown_name_of_plaid_async_errors_is_an_ordinary_attribute_error() 
     assert errors_module.error_from_response.__module__ == "plaid_async.protocol"
 
 
+def test_a_response_error_built_without_an_excerpt_has_an_empty_one() -> None:
+    """Applications build these in their own tests (a fake transport's failure)."""
+    error = PlaidResponseError("HTTP 502: a gateway page", status=502, transient=True)
+    assert error.excerpt == ""
+    assert (error.status, error.transient, str(error)) == (502, True, "HTTP 502: a gateway page")
+
+
 # --- what counts as a success ---------------------------------------------------------------
 
 
