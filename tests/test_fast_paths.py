@@ -382,7 +382,7 @@ async def test_the_pipeline_sets_up_tenacity_only_after_a_retryable_first_failur
 
 @pytest.mark.skipif(
     "MUTANT_UNDER_TEST" in os.environ,
-    reason="mutmut (nox -s mutate) wraps these functions in trampolines: no code of ours to inspect",
+    reason="mutmut (nox -s mutate) wraps these functions in trampolines: no code of ours to see",
 )
 def test_the_first_attempt_path_makes_no_closure_cells() -> None:
     """A variable a nested function uses is a cell made on entry, alive as long as the call:
