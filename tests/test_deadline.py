@@ -27,6 +27,13 @@ def test_the_attempt_timeout_is_cut_to_the_time_left() -> None:
     assert not deadline.ends_by(time.monotonic() + 4.0)
 
 
+def test_a_deadline_ends_by_its_own_instant() -> None:
+    deadline = Deadline(5.0)
+    assert deadline.at is not None
+    assert deadline.ends_by(deadline.at)  # "at or before"
+    assert not deadline.ends_by(deadline.at - 1e-6)
+
+
 def test_past_the_deadline_no_attempt_starts() -> None:
     deadline = Deadline(0.001)
     time.sleep(0.002)

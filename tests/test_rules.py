@@ -438,6 +438,18 @@ def test_a_batch_summary_of_something_not_iterable_says_what_it_takes() -> None:
         BatchSummary.of(5)  # type: ignore[arg-type]
 
 
+async def test_a_token_that_cannot_be_sent_is_its_own_result_shown_as_text(mocked: Any) -> None:
+    async with PlaidClient(CLIENT_ID, SECRET, retry=NO_WAIT) as c:
+        results = [r async for r in c.accounts_get_many([b"access-bytes", "  "])]  # type: ignore[list-item]
+    by_index = sorted(results, key=lambda r: r.index)
+    assert [r.access_token for r in by_index] == ["b'access-bytes'", "  "]
+    for result in by_index:
+        assert isinstance(result.error, PlaidInputError)
+        assert str(result.error).startswith(f"input #{result.index} is not a usable access token: ")
+        assert isinstance(result.error.__cause__, TypeError | ValueError)
+    assert attempts(mocked) == 0
+
+
 # --- rate limits ----------------------------------------------------------------------------
 
 
@@ -514,7 +526,8 @@ async def test_a_limiter_is_asked_for_the_path_and_the_items_digest_with_or_with
 async def test_a_wait_for_budget_past_the_deadline_says_how_long_it_waited(mocked: Any) -> None:
     policy = RetryPolicy(max_attempts=1, deadline=0.2)
     async with PlaidClient(CLIENT_ID, SECRET, retry=policy, rate_limiter=_Full()) as c:
-        with pytest.raises(RateLimitWaitTimeout, match="nothing was sent") as info:
+        message = r"^the deadline passed while waiting for rate-limit budget; nothing was sent$"
+        with pytest.raises(RateLimitWaitTimeout, match=message) as info:
             await c.accounts_get(TOKEN)
     assert info.value.timeout is not None
     assert 0.1 < info.value.timeout <= 0.2
