@@ -433,6 +433,20 @@ async def test_item_result_elapsed_is_the_seconds_the_token_took(mocked: Any) ->
     assert 0.0 <= fast_result.elapsed < 0.2
 
 
+async def test_a_failed_tokens_elapsed_is_the_seconds_it_took_too(mocked: Any) -> None:
+    async def slow_failure(url: Any, **kwargs: Any) -> CallbackResult:
+        await asyncio.sleep(0.2)
+        return CallbackResult(status=400, payload=error_doc("ITEM_ERROR", "ITEM_LOGIN_REQUIRED"))
+
+    mocked.post(GET, callback=slow_failure)
+    async with PlaidClient(CLIENT_ID, SECRET, retry=NO_WAIT) as c:
+        started = time.monotonic()
+        (result,) = [r async for r in c.accounts_get_many([TOKEN])]
+        total = time.monotonic() - started
+    assert isinstance(result.error, ItemError)
+    assert 0.2 <= result.elapsed <= total
+
+
 def test_a_batch_summary_of_something_not_iterable_says_what_it_takes() -> None:
     with pytest.raises(TypeError, match=r"^results must be an iterable of ItemResult, not int$"):
         BatchSummary.of(5)  # type: ignore[arg-type]
@@ -447,6 +461,7 @@ async def test_a_token_that_cannot_be_sent_is_its_own_result_shown_as_text(mocke
         assert isinstance(result.error, PlaidInputError)
         assert str(result.error).startswith(f"input #{result.index} is not a usable access token: ")
         assert isinstance(result.error.__cause__, TypeError | ValueError)
+        assert (result.attempts, result.elapsed) == (1, 0.0)  # nothing was sent
     assert attempts(mocked) == 0
 
 
