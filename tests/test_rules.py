@@ -465,6 +465,44 @@ async def test_a_token_that_cannot_be_sent_is_its_own_result_shown_as_text(mocke
     assert attempts(mocked) == 0
 
 
+class _Cursor:
+    """An input that counts its reads, as a database cursor or a queue would."""
+
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.reads = 0
+
+    def __iter__(self) -> _Cursor:
+        return self
+
+    def __next__(self) -> str:
+        self.reads += 1
+        if self.reads > len(self.tokens):
+            if self.reads > len(self.tokens) + 1:
+                raise RuntimeError("read past the end")
+            raise StopIteration
+        return self.tokens[self.reads - 1]
+
+
+async def test_the_input_is_read_to_its_end_once_and_progress_is_told_each_change(
+    mocked: Any,
+) -> None:
+    mocked.post(GET, payload=response_doc(), repeat=True)
+    cursor = _Cursor(["access-a", "access-b"])
+    seen: list[tuple[int, int]] = []
+    async with PlaidClient(CLIENT_ID, SECRET, retry=NO_WAIT) as c:
+        results = [
+            r
+            async for r in c.accounts_get_many(
+                cursor, concurrency=2, on_progress=lambda p: seen.append((p.started, p.done))
+            )
+        ]
+    assert [r.ok for r in results] == [True, True]
+    assert cursor.reads == 3  # two tokens, then the end: never past it
+    # both calls started, one result handed out, the other: nothing else
+    assert seen == [(2, 0), (2, 1), (2, 2)]
+
+
 # --- rate limits ----------------------------------------------------------------------------
 
 
