@@ -107,6 +107,17 @@ def test_a_list_is_a_tuple_null_is_empty_and_anything_else_is_refused() -> None:
     assert subtypes(None, tuple[Any, ...]) == ()
 
 
+def test_the_list_rules_apply_to_lists_of_any_length_only() -> None:
+    from plaid_async._convert import _is_homogeneous_tuple
+
+    assert _is_homogeneous_tuple(tuple[str, ...])
+    assert _is_homogeneous_tuple(tuple[Any, ...])
+    assert not _is_homogeneous_tuple(tuple[str, int])
+    assert not _is_homogeneous_tuple(tuple[str])
+    assert not _is_homogeneous_tuple(list[str])
+    assert not _is_homogeneous_tuple(str)
+
+
 def test_an_open_enum_takes_null_only_where_the_field_allows_it() -> None:
     from plaid_async import AccountType
     from plaid_async._convert import _OpenEnumHook
