@@ -105,6 +105,9 @@ def test_a_list_is_a_tuple_null_is_empty_and_anything_else_is_refused() -> None:
     subtypes = _structure_tuple_factory(tuple[AccountSubtype | str, ...], converter)
     assert subtypes(["checking", "new"], tuple[Any, ...]) == (AccountSubtype.CHECKING, "new")
     assert subtypes(None, tuple[Any, ...]) == ()
+    assert subtypes([401], tuple[Any, ...]) == ("401",)  # a digit-only subtype sent unquoted
+    with pytest.raises(TypeError, match=r"^expected a AccountSubtype string, got NoneType$"):
+        subtypes([None], tuple[Any, ...])
 
 
 def test_the_list_rules_apply_to_lists_of_any_length_only() -> None:
