@@ -103,7 +103,10 @@ def test_a_list_is_a_tuple_null_is_empty_and_anything_else_is_refused() -> None:
     assert anything([{"x": 1}], tuple[Any, ...]) == ({"x": 1},)
     assert anything(None, tuple[Any, ...]) == ()
     subtypes = _structure_tuple_factory(tuple[AccountSubtype | str, ...], converter)
-    assert subtypes(["checking", "new"], tuple[Any, ...]) == (AccountSubtype.CHECKING, "new")
+    checking, new = subtypes(["checking", "new"], tuple[Any, ...])
+    assert checking is AccountSubtype.CHECKING
+    assert type(new) is str
+    assert new == "new"
     assert subtypes(None, tuple[Any, ...]) == ()
     assert subtypes([401], tuple[Any, ...]) == ("401",)  # a digit-only subtype sent unquoted
     with pytest.raises(TypeError, match=r"^expected a AccountSubtype string, got NoneType$"):
@@ -128,9 +131,14 @@ def test_an_open_enum_takes_null_only_where_the_field_allows_it() -> None:
     optional = _OpenEnumHook(AccountType | str | None)
     assert optional(None, None) is None
     assert optional("depository", None) is AccountType.DEPOSITORY
+    assert optional("crypto", None) == "crypto"
+    assert optional(401, None) == "401"  # a digit-only value sent unquoted
+    assert optional(401, None) is not None
     required = _OpenEnumHook(AccountType | str)
     with pytest.raises(TypeError, match=r"^expected a AccountType string, got NoneType$"):
         required(None, None)
+    with pytest.raises(TypeError, match=r"^expected a AccountType string, got float$"):
+        required(4.5, None)
 
 
 def test_an_int_field_takes_a_whole_number_and_refuses_a_bool_a_fraction_or_a_huge_one() -> None:
@@ -334,6 +342,30 @@ async def test_3xx_is_not_a_success_even_with_a_valid_body(
     with pytest.raises(PlaidResponseError, match="redirect") as info:
         await client.accounts_get(TOKEN)
     assert info.value.status == status
+
+
+@pytest.mark.parametrize(
+    ("body", "message", "excerpt"),
+    [
+        (
+            b"<html>Gateway</html>",
+            "HTTP 200: the body is not valid JSON: <html>Gateway</html>",
+            None,
+        ),
+        (b"", "HTTP 200: the body is not valid JSON: (empty body)", ""),
+        (b"[1, 2]", "HTTP 200: the body is not a JSON object: [1, 2]", None),
+    ],
+)
+async def test_a_2xx_body_that_is_not_an_answer_says_what_came(
+    mocked: Any, body: bytes, message: str, excerpt: str | None
+) -> None:
+    mocked.post(GET, status=200, body=body, repeat=True)
+    async with PlaidClient(CLIENT_ID, SECRET, retry=RetryPolicy(max_attempts=1)) as c:
+        error = await failure(c)
+    assert isinstance(error, PlaidResponseError)
+    assert str(error) == message
+    assert error.excerpt == (body.decode() if excerpt is None else excerpt)
+    assert error.transient  # a body cut short or a proxy's page: worth another try
 
 
 # --- errors survive pickling (a process pool, a task queue) ---------------------------------
