@@ -124,6 +124,30 @@ def test_the_list_rules_apply_to_lists_of_any_length_only() -> None:
     assert not _is_homogeneous_tuple(str)
 
 
+def test_open_enum_rules_apply_to_an_enum_or_str_field_and_nothing_else() -> None:
+    import typing
+
+    from plaid_async import AccountType
+    from plaid_async._convert import _open_enum_of, _union_args
+
+    assert _open_enum_of(AccountType | str) is AccountType
+    assert _open_enum_of(AccountType | str | None) is AccountType
+    assert _open_enum_of(typing.Optional[typing.Union[AccountType, str]]) is AccountType  # noqa: UP007, UP045
+    for other in (str, str | None, int | str, AccountType | int, AccountType | str | int):
+        assert _open_enum_of(other) is None, other
+    assert _union_args(typing.Optional[str]) == (str, type(None))  # noqa: UP045
+    assert _union_args(tuple[str, ...]) == ()
+
+
+def test_the_model_rules_apply_to_response_models_not_to_requests() -> None:
+    from plaid_async._convert import _is_response_model
+    from plaid_async.models import AccountBalance, AccountsGetRequest
+
+    assert _is_response_model(AccountBalance)
+    assert not _is_response_model(AccountsGetRequest)
+    assert not _is_response_model(str)
+
+
 def test_an_open_enum_takes_null_only_where_the_field_allows_it() -> None:
     from plaid_async import AccountType
     from plaid_async._convert import _OpenEnumHook
