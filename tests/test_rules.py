@@ -196,6 +196,20 @@ def test_a_boolean_field_takes_only_true_or_false() -> None:
             converter.structure({"has_numbers_match": bad}, NetworkStatus)
 
 
+def test_a_string_field_holds_a_plain_str_and_names_what_it_refuses() -> None:
+    from plaid_async import converter
+    from plaid_async.models import AccountBase
+
+    class Tag(str):
+        pass
+
+    account_id = converter.structure({"account_id": Tag("a1")}, AccountBase).account_id
+    assert type(account_id) is str
+    assert account_id == "a1"
+    with pytest.raises(TypeError, match=r"^expected a string, got list$"):
+        converter.structure({"account_id": ["a1"]}, AccountBase)
+
+
 # --- the deadline ---------------------------------------------------------------------------
 
 
@@ -390,6 +404,32 @@ async def test_a_2xx_body_that_is_not_an_answer_says_what_came(
     assert str(error) == message
     assert error.excerpt == (body.decode() if excerpt is None else excerpt)
     assert error.transient  # a body cut short or a proxy's page: worth another try
+
+
+@pytest.mark.parametrize(
+    ("body", "shown"),
+    [
+        (b"\n  <html><head><title>Bad Gateway</title></head><body>x</body></html>", "Bad Gateway"),
+        (b"<html><body><h1>Bad</h1><p>gateway</p></body></html>", "Bad gateway"),
+        (b"upstream connect error", "upstream connect error"),
+    ],
+)
+async def test_a_gateways_page_is_shown_by_its_title_or_its_text(
+    mocked: Any, body: bytes, shown: str
+) -> None:
+    mocked.post(GET, status=502, body=body, repeat=True)
+    async with PlaidClient(CLIENT_ID, SECRET, retry=RetryPolicy(max_attempts=1)) as c:
+        error = await failure(c)
+    assert str(error) == f"HTTP 502: an answer that is not Plaid's error: {shown}"
+
+
+async def test_a_gateways_page_that_echoes_the_secret_is_redacted(mocked: Any) -> None:
+    mocked.post(GET, status=502, body=f"bad request with {SECRET} in it".encode(), repeat=True)
+    async with PlaidClient(CLIENT_ID, SECRET, retry=RetryPolicy(max_attempts=1)) as c:
+        error = await failure(c)
+    assert isinstance(error, PlaidResponseError)
+    assert SECRET not in str(error)
+    assert SECRET not in error.excerpt
 
 
 # --- errors survive pickling (a process pool, a task queue) ---------------------------------
