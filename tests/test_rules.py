@@ -210,6 +210,26 @@ def test_a_string_field_holds_a_plain_str_and_names_what_it_refuses() -> None:
         converter.structure({"account_id": ["a1"]}, AccountBase)
 
 
+def test_a_date_time_read_then_pickled_is_still_written_as_rfc_3339() -> None:
+    """A response sent through a process pool loses the text its date-times were read from;
+    writing it back must still work, in the usual form."""
+    from plaid_async import converter
+    from plaid_async.models import AccountBalance
+
+    read = converter.structure({"last_updated_datetime": "2026-01-02T03:04:05Z"}, AccountBalance)
+    copy = pickle.loads(pickle.dumps(read))  # noqa: S301 - our own bytes
+    assert converter.unstructure(copy)["last_updated_datetime"] == "2026-01-02T03:04:05Z"
+
+
+def test_a_bad_date_time_is_refused_with_its_first_40_characters() -> None:
+    from plaid_async import converter
+    from plaid_async.models import AccountBalance
+
+    bad = "2026-13-45 and then a long tail of text that goes on"
+    with pytest.raises(ValueError, match=rf"^not an RFC 3339 date-time: {bad[:40]!r}$"):
+        converter.structure({"last_updated_datetime": bad}, AccountBalance)
+
+
 # --- the deadline ---------------------------------------------------------------------------
 
 
