@@ -230,6 +230,36 @@ def test_a_bad_date_time_is_refused_with_its_first_40_characters() -> None:
         converter.structure({"last_updated_datetime": bad}, AccountBalance)
 
 
+def test_date_times_follow_rfc_3339_leap_seconds_and_fractions_included() -> None:
+    import datetime as dt
+
+    from plaid_async._convert import parse_datetime
+
+    utc = dt.timezone.utc
+    assert parse_datetime("2016-12-31T23:59:60Z") == dt.datetime(
+        2016, 12, 31, 23, 59, 59, 999_999, tzinfo=utc
+    )  # a leap second: the last microsecond of the minute
+    assert parse_datetime("2026-01-02T03:04:05.1234567Z").microsecond == 123_456  # truncated
+    assert parse_datetime("2026-01-02T03:04:05.5Z").microsecond == 500_000
+    assert parse_datetime("2026-01-02T03:04:05").tzinfo is utc  # no offset: UTC
+    east = parse_datetime("2026-01-02T03:04:05+05:30")
+    assert east.utcoffset() == dt.timedelta(hours=5, minutes=30)
+
+
+def test_a_date_time_given_as_an_object_must_be_aware() -> None:
+    import datetime as dt
+
+    from plaid_async import converter
+    from plaid_async.models import AccountBalance
+
+    aware = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    doc = {"last_updated_datetime": aware}
+    assert converter.structure(doc, AccountBalance).last_updated_datetime == aware
+    message = r"^expected an RFC 3339 date-time string, got datetime$"
+    with pytest.raises(TypeError, match=message):
+        converter.structure({"last_updated_datetime": aware.replace(tzinfo=None)}, AccountBalance)
+
+
 # --- the deadline ---------------------------------------------------------------------------
 
 
