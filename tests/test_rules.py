@@ -482,6 +482,19 @@ async def test_a_gateways_page_that_echoes_the_secret_is_redacted(mocked: Any) -
     assert SECRET not in error.excerpt
 
 
+@pytest.mark.parametrize(
+    ("length", "excerpt"), [(200, "x" * 200), (201, "x" * 200 + "…"), (5000, "x" * 200 + "…")]
+)
+async def test_an_excerpt_is_the_first_200_characters_and_says_when_it_was_cut(
+    mocked: Any, length: int, excerpt: str
+) -> None:
+    mocked.post(GET, status=502, body=b"x" * length, repeat=True)
+    async with PlaidClient(CLIENT_ID, SECRET, retry=RetryPolicy(max_attempts=1)) as c:
+        error = await failure(c)
+    assert isinstance(error, PlaidResponseError)
+    assert error.excerpt == excerpt
+
+
 # --- errors survive pickling (a process pool, a task queue) ---------------------------------
 
 
