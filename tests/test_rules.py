@@ -378,7 +378,7 @@ async def test_a_plaid_error_body_with_a_field_of_the_wrong_type_keeps_the_field
 ) -> None:
     """A body that is Plaid's error object but does not fit the schema still gives the typed
     error, with its string fields kept and the unreadable ones None (not the raw value)."""
-    doc = {
+    doc: dict[str, Any] = {
         "error_type": "ITEM_ERROR",
         "error_code": "ITEM_LOGIN_REQUIRED",
         "error_message": {"text": "not a string"},
@@ -391,6 +391,12 @@ async def test_a_plaid_error_body_with_a_field_of_the_wrong_type_keeps_the_field
     assert error.request_id == "req-odd"
     assert error.error_message is None
     assert str(error) == "ITEM_ERROR ITEM_LOGIN_REQUIRED (HTTP 400, request_id=req-odd)"
+
+    doc = {**doc, "error_message": "the login changed", "causes": 5}  # causes: not a list
+    mocked.post(GET, status=400, payload=doc)
+    error = await failure(client)
+    assert isinstance(error, ItemError)
+    assert error.error_message == "the login changed"
 
 
 def test_an_unknown_name_of_plaid_async_errors_is_an_ordinary_attribute_error() -> None:
@@ -427,9 +433,20 @@ async def test_3xx_is_not_a_success_even_with_a_valid_body(
     mocked: Any, client: PlaidClient, status: int
 ) -> None:
     mocked.post(GET, status=status, payload=response_doc())
-    with pytest.raises(PlaidResponseError, match="redirect") as info:
+    with pytest.raises(PlaidResponseError, match=rf"^HTTP {status}: a redirect: ") as info:
         await client.accounts_get(TOKEN)
     assert info.value.status == status
+
+
+@pytest.mark.parametrize(("status", "body"), [(400, b"Bad Request"), (400, b"")])
+async def test_a_failure_without_plaids_error_object_says_so(
+    mocked: Any, client: PlaidClient, status: int, body: bytes
+) -> None:
+    mocked.post(GET, status=status, body=body)
+    with pytest.raises(PlaidResponseError) as info:
+        await client.accounts_get(TOKEN)
+    shown = body.decode() or "(empty body)"
+    assert str(info.value) == f"HTTP {status}: an answer that is not Plaid's error: {shown}"
 
 
 @pytest.mark.parametrize(
