@@ -74,6 +74,19 @@ def test_a_null_object_is_an_empty_balance_and_refused_for_any_other_model() -> 
     account = _structure_model_factory(AccountBase, converter)
     with pytest.raises(TypeError, match=r"^expected a JSON object for AccountBase, got NoneType$"):
         account(None, AccountBase)
+    with pytest.raises(TypeError, match=r"^expected a JSON object for AccountBase, got list$"):
+        account([], AccountBase)
+
+
+def test_unknown_fields_are_written_back_and_keys_not_sent_stay_out() -> None:
+    from decimal import Decimal
+
+    from plaid_async._convert import _unstructure_model_factory, converter
+    from plaid_async.models import AccountBalance
+
+    read = converter.structure({"current": 1, "new_field": 2}, AccountBalance)
+    write = _unstructure_model_factory(AccountBalance, converter)
+    assert write(read) == {"current": Decimal(1), "new_field": 2}
 
 
 def test_a_known_enum_value_is_its_member_and_an_unknown_one_stays_a_string() -> None:
@@ -179,7 +192,8 @@ def test_an_int_field_takes_a_whole_number_and_refuses_a_bool_a_fraction_or_a_hu
     assert score(Decimal("90.0")) == 90
     assert type(score(Decimal("90.0"))) is int
     assert score(Decimal("1E+2")) == 100
-    for bad in (True, Decimal("90.5"), Decimal("1E+5000000000"), "90"):
+    assert score(Decimal("1E+99")) == 10**99  # 100 digits: the most taken
+    for bad in (True, Decimal("90.5"), Decimal("1E+100"), Decimal("1E+5000000000"), "90"):
         with pytest.raises(TypeError, match=rf"^expected an integer, got {type(bad).__name__}$"):
             score(bad)
 
