@@ -206,7 +206,7 @@ def test_a_boolean_field_takes_only_true_or_false() -> None:
         converter.structure({"has_numbers_match": False}, NetworkStatus).has_numbers_match is False
     )
     for bad in (1, "true"):
-        with pytest.raises(Exception, match="expected a boolean"):
+        with pytest.raises(TypeError, match=rf"^expected a boolean, got {type(bad).__name__}$"):
             converter.structure({"has_numbers_match": bad}, NetworkStatus)
 
 
