@@ -604,3 +604,25 @@ def test_the_table_has_a_row_for_every_argument_of_the_named_classes() -> None:
     for cls in classes:
         missing = set(inspect.signature(cls).parameters) - named[cls]
         assert not missing, f"{getattr(cls, '__name__', cls)}: no row for {sorted(missing)}"
+
+
+def test_an_attrs_field_is_checked_under_its_own_name_and_none_passes_only_where_allowed() -> None:
+    """The validator every attrs class of the package checks its fields with (the policy's,
+    the budgets'): the message names the field, and None is refused unless the field allows
+    it (``RetryPolicy(deadline=None)``). Tested directly because the classes build their
+    validators once, at import."""
+    from types import SimpleNamespace
+
+    from plaid_async._checks import check_seconds, validator
+
+    field = SimpleNamespace(name="deadline")  # what attrs passes: the field's Attribute
+    optional = validator(check_seconds, allow_none=True)
+    required = validator(check_seconds)
+    zero_ok = validator(check_seconds, allow_zero=True)
+    assert optional(object(), field, None) is None
+    assert optional(object(), field, 1.5) is None
+    with pytest.raises(TypeError, match=r"^deadline must be a positive, finite number of seconds"):
+        required(object(), field, None)
+    with pytest.raises(ValueError, match=r"^deadline must be a positive, finite number of seconds"):
+        optional(object(), field, 0)
+    assert zero_ok(object(), field, 0) is None

@@ -27,11 +27,18 @@ def test_the_attempt_timeout_is_cut_to_the_time_left() -> None:
     assert not deadline.ends_by(time.monotonic() + 4.0)
 
 
+def test_a_deadline_ends_by_its_own_instant() -> None:
+    deadline = Deadline(5.0)
+    assert deadline.at is not None
+    assert deadline.ends_by(deadline.at)  # "at or before"
+    assert not deadline.ends_by(deadline.at - 1e-6)
+
+
 def test_past_the_deadline_no_attempt_starts() -> None:
     deadline = Deadline(0.001)
     time.sleep(0.002)
     assert (deadline.remaining() or 0) < 0
-    with pytest.raises(PlaidTimeoutError, match=r"the 0\.001 s deadline passed") as info:
+    with pytest.raises(PlaidTimeoutError, match=r"^the 0\.001 s deadline passed$") as info:
         deadline.attempt_timeout(60.0)
     assert info.value.timeout == 0.001
     assert "during an attempt" in str(deadline.passed(" during an attempt"))

@@ -44,9 +44,31 @@ def test_equivalents_are_not_survivors_and_score_counts_only_what_ran(
     assert _run(mutants, equivalent) == 0
     out = capsys.readouterr().out
     # 5 mutants: 2 killed (a timeout counts), 1 survived, 1 equivalent, 1 not run: 2 / 3.
-    assert f"| {MODULE} | 5 | 2 | 1 | 1 | 1 | 66.7% |" in out
+    assert f"| {MODULE} | 5 | 2 | 1 | 1 | 0 | 1 | 66.7% | 66.7% |" in out
     assert "  m.survived" in out
     assert "  m.same" not in out
+
+
+def test_out_of_reach_mutants_are_set_apart_and_counted_as_survivors_in_all(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mutants = _results(tmp_path, {"m.killed": 1, "m.import_time": 0, "m.survived": 0})
+    equivalent = _equivalents(
+        tmp_path,
+        '[[out_of_reach]]\nmutant = "m.import_time"\nreason = "runs at import"\n',
+    )
+    assert _run(mutants, equivalent) == 0
+    out = capsys.readouterr().out
+    # 3 mutants: 1 killed, 1 survived, 1 out of reach: 1 / 2 without it, 1 / 3 with it.
+    assert f"| {MODULE} | 3 | 1 | 1 | 0 | 1 | 0 | 50.0% | 33.3% |" in out
+    assert "  m.import_time" not in out
+
+
+def test_an_out_of_reach_entry_needs_a_reason(tmp_path: Path) -> None:
+    mutants = _results(tmp_path, {"m.a": 0})
+    equivalent = _equivalents(tmp_path, '[[out_of_reach]]\nmutant = "m.a"\n')
+    with pytest.raises(SystemExit, match=r"an \[\[out_of_reach\]\] needs a mutant and a reason"):
+        _run(mutants, equivalent)
 
 
 def test_a_module_below_the_minimum_score_fails(tmp_path: Path) -> None:

@@ -35,6 +35,18 @@ def test_a_local_limiter_takes_a_rate_or_budgets() -> None:
     assert "budgets=" in repr(LocalRateLimiter(budgets=Budgets()))
 
 
+@pytest.mark.parametrize(("rate", "burst"), [(100.0, 10.0), (1000.0, 100.0), (5.0, 1.0)])
+def test_a_local_rate_holds_a_tenth_of_a_seconds_worth_and_at_least_one(
+    rate: float, burst: float
+) -> None:
+    """Requests are spaced evenly: the bucket (aiolimiter's) lets at most a tenth of a second's
+    requests through at once, and always one."""
+    bucket = LocalRateLimiter(rate)._limiter
+    assert bucket is not None
+    assert bucket.max_rate == burst
+    assert bucket.time_period == pytest.approx(burst / rate)
+
+
 async def test_local_budgets_hold_per_item_and_per_client() -> None:
     budgets = Budgets(per_client={GET: Budget(3, 30)}, per_item={GET: Budget(1, 30)})
     limiter = LocalRateLimiter(budgets=budgets)

@@ -1,12 +1,15 @@
 """The mutation score of each mutated module, from mutmut's results in ``mutants/``.
 
 ``python tools/mutation_report.py`` (``nox -s mutate`` runs it after ``mutmut run``) prints, per
-module: mutants, killed, survived, equivalent, not run, and the score, killed / (mutants -
-equivalent - not run). A survivor listed in ``tests/mutation/equivalent.toml`` (it cannot change
-behaviour, for the reason given there) counts as equivalent, not as a survivor. The survivors
-left are printed by name, for ``mutmut show NAME``; an entry of the file whose mutant was killed
-or no longer exists is reported as stale. Exit status 1 when a module that ran scores below
-``--min-score``.
+module: mutants, killed, survived, equivalent, out of reach, not run, and the score, killed /
+(mutants - equivalent - out of reach - not run). A survivor listed in
+``tests/mutation/equivalent.toml`` as ``[[equivalent]]`` (it cannot change behaviour, for the
+reason given there) counts as equivalent, not as a survivor; one listed as ``[[out_of_reach]]``
+(mutmut cannot switch it on: the code ran at import, or its result was cached, before any
+mutant was chosen) is set apart too, like a mutant not run, and the last column, *all*, is the
+score with those counted as survivors. The survivors left are printed by name, for ``mutmut
+show NAME``; an entry of the file whose mutant was killed or no longer exists is reported as
+stale. Exit status 1 when a module that ran scores below ``--min-score``.
 """
 
 from __future__ import annotations
@@ -35,16 +38,17 @@ def load_toml(text: str) -> dict[str, Any]:
     return data
 
 
-def load_equivalents(path: Path) -> dict[str, str]:
-    """``{mutant name: reason}`` from the equivalents file; every entry must give a reason."""
+def load_equivalents(path: Path, table: str = "equivalent") -> dict[str, str]:
+    """``{mutant name: reason}`` from the equivalents file's ``[[table]]`` entries (equivalent,
+    or out_of_reach); every entry must give a reason."""
     if not path.exists():
         return {}
-    entries = load_toml(path.read_text("utf-8")).get("equivalent", [])
+    entries = load_toml(path.read_text("utf-8")).get(table, [])
     found: dict[str, str] = {}
     for entry in entries:
         name, reason = entry.get("mutant"), entry.get("reason")
         if not isinstance(name, str) or not isinstance(reason, str) or not reason.strip():
-            raise SystemExit(f"{path}: an [[equivalent]] needs a mutant and a reason: {entry}")
+            raise SystemExit(f"{path}: an [[{table}]] needs a mutant and a reason: {entry}")
         found[name] = reason
     return found
 
@@ -59,13 +63,16 @@ def load_results(mutants: Path) -> dict[str, dict[str, int | None]]:
 
 
 def summarise(
-    results: dict[str, dict[str, int | None]], equivalents: dict[str, str]
+    results: dict[str, dict[str, int | None]],
+    equivalents: dict[str, str],
+    out_of_reach: dict[str, str] | None = None,
 ) -> tuple[list[dict[str, Any]], list[str], list[str]]:
     """One row per module, the survivors left, and the stale entries of the equivalents file."""
     rows: list[dict[str, Any]] = []
     survivors: list[str] = []
     seen: set[str] = set()
     stale: list[str] = []
+    out_of_reach = out_of_reach or {}
     for module, codes in results.items():
         counts: Counter[str] = Counter()
         for name, code in codes.items():
@@ -74,16 +81,19 @@ def summarise(
                 counts["not run"] += 1
             elif code in _KILLED:
                 counts["killed"] += 1
-                if name in equivalents:
+                if name in equivalents or name in out_of_reach:
                     stale.append(f"{name}: listed as equivalent, but a test kills it")
             elif name in equivalents:
                 counts["equivalent"] += 1
+            elif name in out_of_reach:
+                counts["out of reach"] += 1
             else:
                 counts["survived"] += 1
                 survivors.append(name)
                 if code not in _SURVIVED:
                     counts["other"] += 1  # an exit code this script does not know: a survivor
-        judged = len(codes) - counts["equivalent"] - counts["not run"]
+        judged = len(codes) - counts["equivalent"] - counts["out of reach"] - counts["not run"]
+        judged_all = judged + counts["out of reach"]
         rows.append(
             {
                 "module": module,
@@ -91,20 +101,25 @@ def summarise(
                 "killed": counts["killed"],
                 "survived": counts["survived"],
                 "equivalent": counts["equivalent"],
+                "out of reach": counts["out of reach"],
                 "not run": counts["not run"],
                 "score": counts["killed"] / judged if judged else None,
+                "all": counts["killed"] / judged_all if judged_all else None,
             }
         )
-    stale += [f"{name}: no such mutant" for name in equivalents if name not in seen]
+    stale += [
+        f"{name}: no such mutant" for name in {**equivalents, **out_of_reach} if name not in seen
+    ]
     return rows, survivors, stale
 
 
 def render(rows: list[dict[str, Any]]) -> str:
-    head = ["module", "mutants", "killed", "survived", "equivalent", "not run", "score"]
+    head = ["module", "mutants", "killed", "survived", "equivalent", "out of reach", "not run"]
+    head += ["score", "all"]
     lines = ["| " + " | ".join(head) + " |", "| --- |" + " ---: |" * (len(head) - 1)]
     for row in rows:
-        score = "-" if row["score"] is None else f"{row['score']:.1%}"
-        cells = [row["module"], *(str(row[k]) for k in head[1:-1]), score]
+        scores = ["-" if row[k] is None else f"{row[k]:.1%}" for k in ("score", "all")]
+        cells = [row["module"], *(str(row[k]) for k in head[1:-2]), *scores]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -119,7 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     if not results:
         print(f"no mutmut results under {args.mutants}/: run `mutmut run` first", file=sys.stderr)
         return 1
-    rows, survivors, stale = summarise(results, load_equivalents(args.equivalent))
+    rows, survivors, stale = summarise(
+        results,
+        load_equivalents(args.equivalent),
+        load_equivalents(args.equivalent, "out_of_reach"),
+    )
     print(render(rows))
     if survivors:
         print(f"\n{len(survivors)} survivors (`mutmut show NAME` prints the change):")
