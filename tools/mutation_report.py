@@ -1,13 +1,13 @@
 """The mutation score of each mutated module, from mutmut's results in ``mutants/``.
 
 ``python tools/mutation_report.py`` (``nox -s mutate`` runs it after ``mutmut run``) prints, per
-module: mutants, killed, survived, equivalent, out of reach, not run, and the score, killed /
-(mutants - equivalent - out of reach - not run). A survivor listed in
+module: mutants, killed, survived, equivalent, out of reach, not run, the score, killed /
+(mutants - equivalent), and the same over the mutants that ran (*of run*). A survivor listed in
 ``tests/mutation/equivalent.toml`` as ``[[equivalent]]`` (it cannot change behaviour, for the
 reason given there) counts as equivalent, not as a survivor; one listed as ``[[out_of_reach]]``
 (mutmut cannot switch it on: the code ran at import, or its result was cached, before any
-mutant was chosen) is set apart too, like a mutant not run, and the last column, *all*, is the
-score with those counted as survivors. The survivors left are printed by name, for ``mutmut
+mutant was chosen) is not run. A mutant not run is not killed: the score counts it against
+the module until a run reaches it. The survivors left are printed by name, for ``mutmut
 show NAME``; an entry of the file whose mutant was killed or no longer exists is reported as
 stale. Exit status 1 when a module that ran scores below ``--min-score``.
 """
@@ -92,8 +92,8 @@ def summarise(
                 survivors.append(name)
                 if code not in _SURVIVED:
                     counts["other"] += 1  # an exit code this script does not know: a survivor
-        judged = len(codes) - counts["equivalent"] - counts["out of reach"] - counts["not run"]
-        judged_all = judged + counts["out of reach"]
+        judged = len(codes) - counts["equivalent"]  # a mutant not run is not a mutant killed
+        ran = judged - counts["out of reach"] - counts["not run"]
         rows.append(
             {
                 "module": module,
@@ -104,7 +104,7 @@ def summarise(
                 "out of reach": counts["out of reach"],
                 "not run": counts["not run"],
                 "score": counts["killed"] / judged if judged else None,
-                "all": counts["killed"] / judged_all if judged_all else None,
+                "of run": counts["killed"] / ran if ran else None,
             }
         )
     stale += [
@@ -115,10 +115,10 @@ def summarise(
 
 def render(rows: list[dict[str, Any]]) -> str:
     head = ["module", "mutants", "killed", "survived", "equivalent", "out of reach", "not run"]
-    head += ["score", "all"]
+    head += ["score", "of run"]
     lines = ["| " + " | ".join(head) + " |", "| --- |" + " ---: |" * (len(head) - 1)]
     for row in rows:
-        scores = ["-" if row[k] is None else f"{row[k]:.1%}" for k in ("score", "all")]
+        scores = ["-" if row[k] is None else f"{row[k]:.1%}" for k in ("score", "of run")]
         cells = [row["module"], *(str(row[k]) for k in head[1:-2]), *scores]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
