@@ -79,3 +79,14 @@ def locked_redis() -> Iterator[RedisServer]:
     server.start()
     yield server
     server.kill()
+
+
+@pytest.fixture(autouse=True)
+def _observer_failures_forgotten() -> Iterator[None]:
+    """Each test starts with no observer failure logged: the client logs a kind of observer's
+    failure once in a process's life, and a test run may not be the process's first (mutmut
+    runs the suite more than once in one process)."""
+    from plaid_async import _observe
+
+    _observe._failed.clear()
+    yield
