@@ -82,11 +82,10 @@ def locked_redis() -> Iterator[RedisServer]:
 
 
 @pytest.fixture(autouse=True)
-def _observer_failures_forgotten() -> Iterator[None]:
+def _observer_failures_forgotten() -> None:
     """Each test starts with no observer failure logged: the client logs a kind of observer's
     failure once in a process's life, and a test run may not be the process's first (mutmut
     runs the suite more than once in one process)."""
     from plaid_async import _observe
 
     _observe._failed.clear()
-    yield
