@@ -724,6 +724,45 @@ def test_a_rate_limit_must_be_a_number(rate: Any) -> None:
         LocalRateLimiter(rate)
 
 
+@pytest.mark.parametrize("rate", ["5", [5]])
+def test_a_rate_limiter_argument_says_it_takes_a_number_or_a_limiter(rate: Any) -> None:
+    """``rate_limiter=`` and ``rate_limit=`` take a limiter object too: the message says so."""
+    message = r"^rate_limiter must be a positive, finite number of requests per second, or a rate"
+    with pytest.raises(TypeError, match=message):
+        PlaidClient(CLIENT_ID, SECRET, rate_limiter=rate)
+
+
+async def test_retry_policy_call_tells_on_retry_scheduled_each_wait_and_error() -> None:
+    """``RetryPolicy.call`` hands each retry's wait and the error that caused it to
+    ``on_retry_scheduled``, as it calls ``on_retry``."""
+    failures: list[PlaidError] = [
+        PlaidTimeoutError("slow", timeout=1.0),
+        PlaidConnectionError("reset"),
+    ]
+    scheduled: list[tuple[float, BaseException | None]] = []
+    retried: list[None] = []
+
+    async def attempt(deadline: Any) -> str:
+        if failures:
+            raise failures.pop(0)
+        return "ok"
+
+    policy = RetryPolicy(max_attempts=3, wait_initial=0.0, wait_max=0.0)
+    result = await policy.call(
+        attempt,
+        endpoint="/accounts/get",
+        on_retry=lambda: retried.append(None),
+        on_retry_scheduled=lambda wait, error: scheduled.append((wait, error)),
+    )
+    assert result == "ok"
+    assert [type(error).__name__ for _, error in scheduled] == [
+        "PlaidTimeoutError",
+        "PlaidConnectionError",
+    ]
+    assert all(wait == 0.0 for wait, _ in scheduled)
+    assert len(retried) == 2
+
+
 def test_a_local_limiter_takes_a_rate_or_budgets_not_both_nor_neither() -> None:
     message = (
         r"^rate or budgets: give LocalRateLimiter either a rate or budgets, not both or neither$"
